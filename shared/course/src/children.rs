@@ -1,0 +1,234 @@
+//! Child processes that never outlive the lesson that started them.
+//!
+//! Every child a lesson forks or spawns goes through [`fork`] or [`spawn`], which record its
+//! PID in a fixed table. When the lesson is interrupted (SIGINT from Ctrl-C, SIGTERM, SIGHUP),
+//! a signal handler kills every recorded child with SIGKILL (which also ends a stopped child)
+//! and reaps it, then lets the signal end the lesson as it would have. At the end of
+//! [`crate::run`], [`kill_all`] does the same for any child a lesson forgot. As a last line of
+//! defence on Linux, each child asks the kernel to kill it if its parent dies
+//! (`PR_SET_PDEATHSIG`), which covers even a parent killed with SIGKILL.
+
+use anyhow::{Context, bail};
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid};
+use std::io::Write;
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// Room for this many live children at once; [`register`] refuses more.
+pub const MAX_CHILDREN: usize = 4096;
+
+// A plain array of atomics, so that the signal handler can read it without taking a lock or
+// allocating (neither is allowed in a signal handler). 0 marks a free slot.
+static CHILDREN: [AtomicI32; MAX_CHILDREN] = [const { AtomicI32::new(0) }; MAX_CHILDREN];
+// The process that installed the handler: a forked child inherits the handler and the table,
+// but must not kill its parent's other children.
+static OWNER: AtomicI32 = AtomicI32::new(0);
+static INSTALL: Once = Once::new();
+
+/// Records `pid` as a child to kill and reap if the lesson is interrupted.
+pub fn register(pid: Pid) -> anyhow::Result<()> {
+    install_handler();
+    for slot in &CHILDREN {
+        if slot
+            .compare_exchange(0, pid.as_raw(), Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return Ok(());
+        }
+    }
+    bail!("more than {MAX_CHILDREN} live child processes at once")
+}
+
+/// Stops tracking `pid` (it was reaped).
+pub fn forget(pid: Pid) {
+    for slot in &CHILDREN {
+        if slot
+            .compare_exchange(pid.as_raw(), 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
+/// How many recorded children have not been reaped yet.
+pub fn live() -> usize {
+    CHILDREN.iter().filter(|slot| slot.load(Ordering::SeqCst) > 0).count()
+}
+
+/// `waitpid` on one child; once it has exited or been killed, it is no longer tracked.
+pub fn wait(pid: Pid) -> nix::Result<WaitStatus> {
+    let status = waitpid(pid, None)?;
+    if matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+        forget(pid);
+    }
+    Ok(status)
+}
+
+/// Kills (SIGKILL) and reaps every child still recorded. Safe to call when there are none.
+pub fn kill_all() {
+    use nix::sys::wait::WaitPidFlag;
+    for slot in &CHILDREN {
+        let raw = slot.swap(0, Ordering::SeqCst);
+        if raw > 0 {
+            let pid = Pid::from_raw(raw);
+            // Only a child that is still ours is killed: one reaped elsewhere (by
+            // `std::process::Child::wait`, say) may have had its PID reused by a stranger.
+            if let Ok(WaitStatus::StillAlive) = waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+                let _ = signal::kill(pid, Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+            }
+        }
+    }
+}
+
+/// The number of threads in this process, where the OS tells (`/proc/self/status`).
+pub fn thread_count() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Fails unless this process has exactly one thread. After `fork`, only the calling thread
+/// exists in the child: a lock another thread held (inside the allocator, say) stays locked
+/// forever there. So the course forks only while single-threaded. Where the thread count can't
+/// be read (no `/proc`), this trusts the caller.
+pub fn ensure_single_threaded() -> anyhow::Result<()> {
+    match thread_count() {
+        Some(1) | None => Ok(()),
+        Some(n) => bail!("refusing to fork: this process has {n} threads, and fork is only safe while single-threaded"),
+    }
+}
+
+/// Forks a child that runs `child` and exits with the status it returns (101 if it panics).
+/// The child is tracked until [`wait`] reaps it. Fails unless the process is single-threaded.
+pub fn fork(child: impl FnOnce() -> i32) -> anyhow::Result<Pid> {
+    ensure_single_threaded()?;
+    install_handler();
+    // Anything buffered would otherwise be printed twice: once by each process.
+    let _ = std::io::stdout().flush();
+    let parent = nix::unistd::getpid();
+    // Safety: the process is single-threaded (checked just above), so the child cannot inherit
+    // a lock held by another thread. The child runs ordinary Rust code and leaves by `_exit`,
+    // never returning into the parent's stack frames.
+    match unsafe { nix::unistd::fork() }.context("fork failed")? {
+        ForkResult::Child => {
+            become_child(parent);
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            exit_now(code)
+        }
+        ForkResult::Parent { child } => {
+            register(child)?;
+            Ok(child)
+        }
+    }
+}
+
+/// Spawns a program (fork + exec, as `std::process::Command` does) and tracks it.
+/// Spawn from the main thread: on Linux the child is killed when the thread that spawned it
+/// ends.
+pub fn spawn(command: &mut std::process::Command) -> anyhow::Result<std::process::Child> {
+    install_handler();
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // Safety: the closure runs in the child between fork and exec, where only
+        // async-signal-safe calls are allowed; prctl is one, and nothing is allocated.
+        unsafe {
+            command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from));
+        }
+    }
+    let child = command
+        .spawn()
+        .with_context(|| format!("could not start {:?}", command.get_program()))?;
+    register(Pid::from_raw(child.id() as i32))?;
+    Ok(child)
+}
+
+/// In a freshly forked child: default signal handling, and die with the parent.
+fn become_child(parent: Pid) {
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // Safety: restoring the default disposition installs no Rust code as a handler.
+        let _ = unsafe { signal::sigaction(signal, &default) };
+    }
+    for slot in &CHILDREN {
+        slot.store(0, Ordering::SeqCst);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+        // The parent may have died before the line above: then nobody would ever send it.
+        if nix::unistd::getppid() != parent {
+            exit_now(1);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
+}
+
+/// Ends a forked child at once, without running the parent's exit-time clean-up a second time.
+pub fn exit_now(code: i32) -> ! {
+    // Safety: `_exit` ends the process immediately; it touches no Rust state and is always
+    // allowed, also in a forked child.
+    unsafe { nix::libc::_exit(code) }
+}
+
+fn install_handler() {
+    INSTALL.call_once(|| {
+        OWNER.store(nix::unistd::getpid().as_raw(), Ordering::SeqCst);
+        let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART, SigSet::empty());
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            // Safety: `on_signal` only makes async-signal-safe calls (kill, waitpid,
+            // sigaction, raise) and touches nothing but atomics.
+            let _ = unsafe { signal::sigaction(signal, &action) };
+        }
+    });
+}
+
+extern "C" fn on_signal(number: nix::libc::c_int) {
+    if nix::unistd::getpid().as_raw() == OWNER.load(Ordering::SeqCst) {
+        kill_all();
+    }
+    // Now die of the same signal, as if no handler had been installed: the shell sees an
+    // interrupted program, not one that exited normally.
+    if let Ok(signal) = Signal::try_from(number) {
+        let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // Safety: restoring the default disposition is async-signal-safe.
+        let _ = unsafe { signal::sigaction(signal, &default) };
+        let _ = signal::raise(signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_forget_and_live_count() {
+        let before = live();
+        let fake = Pid::from_raw(i32::MAX - 7);
+        register(fake).unwrap();
+        assert_eq!(live(), before + 1);
+        forget(fake);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn spawned_children_are_tracked_until_waited() {
+        let mut child = spawn(std::process::Command::new("true").stdout(std::process::Stdio::null())).unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert!(CHILDREN.iter().any(|slot| slot.load(Ordering::SeqCst) == pid.as_raw()));
+        let status = wait(pid).unwrap();
+        assert_eq!(status, WaitStatus::Exited(pid, 0));
+        assert!(!CHILDREN.iter().any(|slot| slot.load(Ordering::SeqCst) == pid.as_raw()));
+        // std's Child handle no longer has anything to reap; that is fine.
+        let _ = child.try_wait();
+    }
+}
