@@ -1,0 +1,66 @@
+//! `scripts/run-lessons.sh`: runs lessons in order, ends with a summary, fails when a lesson does.
+
+use crate::support::{binary, root};
+use std::time::Duration;
+use testkit::Run;
+
+fn run_lessons(args: &[&str]) -> testkit::Outcome {
+    // Build first, so that the script's own build finds nothing to do.
+    binary("lesson00_machine");
+    Run::new(root().join("scripts/run-lessons.sh"))
+        .args(args)
+        .current_dir(root())
+        .timeout(Duration::from_secs(600))
+        .go()
+}
+
+#[test]
+fn run_lessons_runs_the_selected_lesson_and_prints_a_summary() {
+    let outcome = run_lessons(&["--quick", "--only", "00"]);
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    assert!(
+        outcome.stdout.contains("lesson00_machine · "),
+        "the lesson did not run\n{}",
+        outcome.describe()
+    );
+    let summary = outcome.stdout.split("Summary").nth(1).unwrap_or_default();
+    assert!(
+        summary.contains("lesson00_machine") && summary.contains(" 0 "),
+        "no summary row\n{}",
+        outcome.describe()
+    );
+}
+
+#[test]
+fn run_lessons_reports_a_failing_lesson_and_exits_non_zero() {
+    // Arguments after `--` go to every lesson: a bad flag makes lesson00 fail with status 2.
+    let outcome = run_lessons(&["--only", "00", "--", "--bogus"]);
+    assert_eq!(outcome.code(), Some(1), "{}", outcome.describe());
+    let summary = outcome.stdout.split("Summary").nth(1).unwrap_or_default();
+    assert!(
+        summary.contains("lesson00_machine") && summary.contains("FAILED"),
+        "{}",
+        outcome.describe()
+    );
+}
+
+#[test]
+fn run_lessons_saves_json_reports() {
+    let dir = std::env::temp_dir().join(format!("run-lessons-json-{}", std::process::id()));
+    let outcome = run_lessons(&["--quick", "--only", "00", "--json", dir.to_str().unwrap()]);
+    outcome.assert_code(0);
+    let text = std::fs::read_to_string(dir.join("lesson00_machine.json"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let report: serde_json::Value = serde_json::from_str(&text.expect("the report was saved")).expect("it parses");
+    assert_eq!(report["lesson"], "lesson00_machine");
+}
+
+#[test]
+fn run_lessons_refuses_bad_options() {
+    for args in [&["--only", "99"][..], &["--from"], &["--frobnicate"]] {
+        let outcome = run_lessons(args);
+        assert_eq!(outcome.code(), Some(2), "{}", outcome.describe());
+        assert_eq!(outcome.stderr.trim_end().lines().count(), 1, "{}", outcome.describe());
+    }
+}

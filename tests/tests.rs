@@ -1,0 +1,29 @@
+//! End-to-end tests of the whole course, run by `cargo test --workspace`.
+//!
+//! They run the real lesson binaries, as a student would, and check the contract every lesson
+//! keeps (`ARCHITECTURE.md`). Every folder under `lessons/` joins these tests by existing:
+//! there is no list of lessons to maintain. Tests assert meaning (answers, exit codes, the
+//! shape of reports, nothing left behind), never timing: the machine is shared and noisy.
+//!
+//! Table of contents:
+//! - [`contract`]: every lesson runs with `--quick`, starts with its header, ends cleanly, and
+//!   its `--json` report parses and carries the machine, the parameters and its figures;
+//! - [`bad_input`]: unknown flags, non-numbers, zero, negative and huge counts, out-of-range
+//!   fractions: exit status 2 with one line on stderr, never a panic;
+//! - [`cleanup`]: a lesson interrupted with SIGINT (alone, or with its whole process group as
+//!   Ctrl-C does) leaves no process and no temporary file behind;
+//! - [`tidy`]: every lesson opens with its objective, has a complete README, opts into the
+//!   workspace lints and depends on no other lesson;
+//! - [`scripts`]: `scripts/run-lessons.sh` runs lessons in order, reports failures and saves
+//!   `--json` reports.
+//!
+//! To check only some lessons while working on them: `LESSONS=lesson03_race,lesson04_gil
+//! cargo test --test tests`.
+
+mod support;
+
+mod bad_input;
+mod cleanup;
+mod contract;
+mod scripts;
+mod tidy;

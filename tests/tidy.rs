@@ -1,0 +1,103 @@
+//! The shape of the repository: what a student and an instructor find in every lesson.
+
+use crate::support::{lessons, root};
+use std::fs;
+
+/// The sections a lesson README must have (matched at the start of a `##` heading).
+const README_SECTIONS: [&str; 6] = [
+    "Objectives",
+    "How to run",
+    "What to observe",
+    "Pop quiz",
+    "Homework",
+    "Speaker notes",
+];
+
+#[test]
+fn every_lesson_main_opens_with_its_objective() {
+    for lesson in lessons() {
+        let main = root().join("lessons").join(&lesson).join("src/main.rs");
+        let text = fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} is missing", main.display()));
+        assert!(
+            text.starts_with("//!"),
+            "{} must open with a //! block stating the objective",
+            main.display()
+        );
+    }
+}
+
+#[test]
+fn every_lesson_has_a_complete_readme() {
+    for lesson in lessons() {
+        let path = root().join("lessons").join(&lesson).join("README.md");
+        let text = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{lesson} has no README.md"));
+        let headings: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        for section in README_SECTIONS {
+            assert!(
+                headings
+                    .iter()
+                    .any(|h| h.to_lowercase().starts_with(&section.to_lowercase())),
+                "{lesson}/README.md has no '## {section}' section (has: {headings:?})"
+            );
+        }
+        assert!(
+            text.contains("<details>"),
+            "{lesson}/README.md: the pop quiz answers go in <details>"
+        );
+        assert!(
+            text.contains(&format!("cargo run -p {lesson}")),
+            "{lesson}/README.md does not give the command to run it"
+        );
+        assert!(
+            text.to_lowercase().contains("min"),
+            "{lesson}/README.md: speaker notes should give minutes"
+        );
+    }
+}
+
+#[test]
+fn every_lesson_is_in_the_course_readme() {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md exists");
+    for lesson in lessons() {
+        assert!(
+            readme.contains(&format!("cargo run -p {lesson}")),
+            "README.md's lesson table does not list {lesson}"
+        );
+    }
+}
+
+#[test]
+fn every_member_opts_into_workspace_lints_and_lessons_stand_alone() {
+    let mut members: Vec<_> = Vec::new();
+    for folder in ["lessons", "shared"] {
+        for entry in fs::read_dir(root().join(folder)).unwrap().flatten() {
+            if entry.path().join("Cargo.toml").is_file() {
+                members.push(entry.path());
+            }
+        }
+    }
+    for member in members {
+        let name = member.file_name().unwrap().to_string_lossy().into_owned();
+        let manifest = fs::read_to_string(member.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{name}/Cargo.toml must say `[lints] workspace = true` (lints are not inherited otherwise)"
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name}: the folder name must be the package name"
+        );
+        assert!(
+            manifest.contains("publish = false"),
+            "{name}: internal crates say publish = false"
+        );
+        // Lessons depend on shared/ crates, never on each other; shared crates on no lesson.
+        let dependencies = manifest.split("[dependencies]").nth(1).unwrap_or_default();
+        for line in dependencies.lines() {
+            assert!(
+                !line.trim_start().starts_with("lesson"),
+                "{name} depends on a lesson: {line}"
+            );
+        }
+    }
+}
