@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs the course: builds every lesson once, then runs the lessons in order and ends with a
+# summary table (lesson, exit status, seconds). Exits 1 when any lesson failed, 2 on bad options.
+#
+#   scripts/run-lessons.sh                 every lesson, full size
+#   scripts/run-lessons.sh --quick         every lesson, small sizes (well under a minute in all)
+#   scripts/run-lessons.sh --step          instructor mode: pause between lessons and sections
+#   scripts/run-lessons.sh --from 03       lessons 03 onwards;  --only 03 (or --only 03,05) just those
+#   scripts/run-lessons.sh --json DIR      save each lesson's --json report as DIR/<lesson>.json
+#   scripts/run-lessons.sh -- ARGS...      pass ARGS to every lesson
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+fail() { echo "run-lessons.sh: $1 (see --help)" >&2; exit 2; }
+
+quick=0 step=0 from="" only="" json_dir=""
+lesson_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --step) step=1 ;;
+    --from) [[ $# -ge 2 ]] || fail "--from needs a lesson number"; from="$2"; shift ;;
+    --only) [[ $# -ge 2 ]] || fail "--only needs lesson numbers"; only="$2"; shift ;;
+    --json) [[ $# -ge 2 ]] || fail "--json needs a folder"; json_dir="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; lesson_args=("$@"); break ;;
+    *) fail "unknown option '$1'" ;;
+  esac
+  shift
+done
+[[ -z "$from" || "$from" =~ ^[0-9]{1,2}$ ]] || fail "--from takes a lesson number such as 03, not '$from'"
+[[ -z "$only" || "$only" =~ ^[0-9]{1,2}(,[0-9]{1,2})*$ ]] || fail "--only takes lesson numbers such as 03 or 03,05, not '$only'"
+
+# The lessons, in course order, narrowed by --from / --only.
+selected=()
+for dir in lessons/lesson[0-9][0-9]_*/; do
+  name=$(basename "$dir")
+  number=${name:6:2}
+  if [[ -n "$from" ]] && (( 10#$number < 10#$from )); then continue; fi
+  if [[ -n "$only" ]]; then
+    wanted=0
+    IFS=',' read -ra numbers <<< "$only"
+    for n in "${numbers[@]}"; do (( 10#$n == 10#$number )) && wanted=1; done
+    (( wanted )) || continue
+  fi
+  selected+=("$name")
+done
+(( ${#selected[@]} > 0 )) || fail "no lesson matches --from '${from}' --only '${only}'"
+
+# Build once, in the profile `cargo run` uses (optimized in this workspace).
+echo "Building ${#selected[@]} lesson(s)..."
+packages=()
+for name in "${selected[@]}"; do packages+=(-p "$name"); done
+cargo build --quiet --bins "${packages[@]}"
+bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+
+flags=()
+(( quick )) && flags+=(--quick)
+(( step )) && flags+=(--step)
+if [[ -n "$json_dir" ]]; then mkdir -p "$json_dir"; fi
+
+now() { if [[ -n "${EPOCHREALTIME:-}" ]]; then echo "${EPOCHREALTIME/,/.}"; else date +%s; fi; }
+
+results=()
+failed=0
+for name in "${selected[@]}"; do
+  if (( step )) && [[ -t 0 ]]; then
+    read -r -p $'\n'"[Enter: ${name}] " _
+  fi
+  echo
+  start=$(now)
+  status=0
+  if [[ -n "$json_dir" ]]; then
+    "$bin_dir/$name" ${flags[@]+"${flags[@]}"} --json ${lesson_args[@]+"${lesson_args[@]}"} > "$json_dir/$name.json" || status=$?
+    echo "$name: report saved to $json_dir/$name.json"
+  else
+    "$bin_dir/$name" ${flags[@]+"${flags[@]}"} ${lesson_args[@]+"${lesson_args[@]}"} || status=$?
+  fi
+  seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  (( status == 0 )) || failed=$((failed + 1))
+  results+=("$name $status $seconds")
+done
+
+echo
+echo "Summary"
+printf '%-24s %8s %10s\n' "lesson" "status" "seconds"
+for row in "${results[@]}"; do
+  read -r name status seconds <<< "$row"
+  label="$status"
+  (( status == 0 )) || label="$status FAILED"
+  printf '%-24s %8s %10s\n' "$name" "$label" "$seconds"
+done
+if (( failed > 0 )); then
+  echo "$failed lesson(s) failed."
+  exit 1
+fi
