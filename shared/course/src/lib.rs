@@ -8,7 +8,8 @@
 //! - [`chart`] and [`table`]: horizontal bars, histograms, an x/y plot, aligned tables;
 //! - [`children`]: forking and spawning child processes that never outlive the lesson, also
 //!   when it is interrupted with Ctrl-C;
-//! - [`machine`]: what the header says about the machine and the build.
+//! - [`machine`]: what the header says about the machine and the build;
+//! - [`quiz`]: seeded questions to predict (`--quiz --seed S`) and their answers (`--answers`).
 //!
 //! A lesson's `main` looks like this:
 //!
@@ -41,6 +42,7 @@ pub mod children;
 pub mod cli;
 mod lesson;
 pub mod machine;
+pub mod quiz;
 pub mod style;
 pub mod table;
 
