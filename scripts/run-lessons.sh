@@ -7,19 +7,21 @@
 #   scripts/run-lessons.sh --step          instructor mode: pause between lessons and sections
 #   scripts/run-lessons.sh --from 03       lessons 03 onwards;  --only 03 (or --only 03,05) just those
 #   scripts/run-lessons.sh --json DIR      save each lesson's --json report as DIR/<lesson>.json
+#   scripts/run-lessons.sh --plan          print the course schedule from the speaker notes, run nothing
 #   scripts/run-lessons.sh -- ARGS...      pass ARGS to every lesson
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
 fail() { echo "run-lessons.sh: $1 (see --help)" >&2; exit 2; }
 
-quick=0 step=0 from="" only="" json_dir=""
+quick=0 step=0 plan=0 from="" only="" json_dir=""
 lesson_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --step) step=1 ;;
+    --plan) plan=1 ;;
     --from) [[ $# -ge 2 ]] || fail "--from needs a lesson number"; from="$2"; shift ;;
     --only) [[ $# -ge 2 ]] || fail "--only needs lesson numbers"; only="$2"; shift ;;
     --json) [[ $# -ge 2 ]] || fail "--json needs a folder"; json_dir="$2"; shift ;;
@@ -47,6 +49,24 @@ for dir in lessons/lesson[0-9][0-9]_*/; do
   selected+=("$name")
 done
 (( ${#selected[@]} > 0 )) || fail "no lesson matches --from '${from}' --only '${only}'"
+
+# The schedule: minutes per lesson, from the first "N minutes" in its README's speaker notes.
+if (( plan )); then
+  printf '%-24s %8s %10s  %s\n' "lesson" "minutes" "total" "title"
+  total=0
+  for name in "${selected[@]}"; do
+    readme="lessons/$name/README.md"
+    minutes=$(awk '/^## Speaker notes/ { on = 1; next } /^## / { on = 0 }
+      on && match($0, /[0-9]+ minutes/) { print substr($0, RSTART, RLENGTH - 8); exit }' "$readme" 2>/dev/null || true)
+    [[ -n "$minutes" ]] || minutes=0
+    title=$(sed -n '1s/^# //p' "$readme" 2>/dev/null || true)
+    total=$((total + minutes))
+    printf '%-24s %8s %7d:%02d  %s\n' "$name" "$minutes" $((total / 60)) $((total % 60)) "$title"
+  done
+  printf 'In all: %d h %02d min for %d lesson(s). Walk it with: scripts/run-lessons.sh --step\n' \
+    $((total / 60)) $((total % 60)) "${#selected[@]}"
+  exit 0
+fi
 
 # Build once, in the profile `cargo run` uses (optimized in this workspace).
 echo "Building ${#selected[@]} lesson(s)..."

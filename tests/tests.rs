@@ -12,10 +12,11 @@
 //!   fractions: exit status 2 with one line on stderr, never a panic;
 //! - [`cleanup`]: a lesson interrupted with SIGINT (alone, or with its whole process group as
 //!   Ctrl-C does) leaves no process and no temporary file behind;
-//! - [`tidy`]: every lesson opens with its objective, has a complete README, opts into the
-//!   workspace lints and depends on no other lesson;
-//! - [`scripts`]: `scripts/run-lessons.sh` runs lessons in order, reports failures and saves
-//!   `--json` reports.
+//! - [`tidy`]: every lesson opens with its objective, has a complete README (with the minutes
+//!   its speaker notes plan), opts into the workspace lints and depends on no other lesson;
+//!   every exercise has a stub, a reference solution and homework-only checks;
+//! - [`scripts`]: `scripts/run-lessons.sh` runs lessons in order, reports failures, saves
+//!   `--json` reports and prints a plan that adds up; `scripts/homework.sh` gives a verdict.
 //!
 //! To check only some lessons while working on them: `LESSONS=lesson03_race,lesson04_gil
 //! cargo test --test tests`.

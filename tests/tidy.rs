@@ -49,8 +49,58 @@ fn every_lesson_has_a_complete_readme() {
             "{lesson}/README.md does not give the command to run it"
         );
         assert!(
-            text.to_lowercase().contains("min"),
-            "{lesson}/README.md: speaker notes should give minutes"
+            speaker_minutes(&text).is_some_and(|minutes| minutes > 0),
+            "{lesson}/README.md: the speaker notes must say how long the lesson takes, as 'N minutes' (run-lessons.sh --plan reads it)"
+        );
+    }
+}
+
+/// The first "N minutes" in the README's speaker notes, as `scripts/run-lessons.sh --plan` reads it.
+pub fn speaker_minutes(readme: &str) -> Option<u32> {
+    let notes = readme.split("\n## Speaker notes").nth(1)?;
+    let notes = notes.split("\n## ").next().unwrap_or(notes);
+    let words: Vec<&str> = notes.split_whitespace().collect();
+    words.windows(2).find_map(|pair| {
+        let number = pair[0].trim_matches(|c: char| !c.is_ascii_digit());
+        (pair[1].starts_with("minutes") && !number.is_empty())
+            .then(|| number.parse().ok())
+            .flatten()
+    })
+}
+
+#[test]
+fn every_exercise_has_a_stub_a_reference_and_homework_only_tests() {
+    for lesson in lessons() {
+        let dir = root().join("lessons").join(&lesson).join("exercise");
+        if !dir.join("Cargo.toml").is_file() {
+            continue;
+        }
+        let stub = fs::read_to_string(dir.join("src/exercise.rs")).expect("an exercise has src/exercise.rs");
+        assert!(
+            stub.starts_with("//! Exercise: "),
+            "{lesson}: src/exercise.rs opens with '//! Exercise: <title>'"
+        );
+        assert!(
+            dir.join("src/solution.rs").is_file(),
+            "{lesson}: the exercise has a reference solution in src/solution.rs"
+        );
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("reference = []"),
+            "{lesson}: the exercise crate has a `reference` feature"
+        );
+        let checks = fs::read_to_string(dir.join("tests/check.rs")).expect("an exercise has tests/check.rs");
+        let tests = checks.matches("#[test]").count();
+        let ignored = checks.matches("#[ignore = \"homework").count();
+        assert!(tests >= 2, "{lesson}: an exercise needs real checks (found {tests})");
+        assert_eq!(
+            tests, ignored,
+            "{lesson}: every exercise check is #[ignore = \"homework...\"] so the workspace stays green"
+        );
+        let readme = fs::read_to_string(root().join("lessons").join(&lesson).join("README.md")).unwrap_or_default();
+        assert!(
+            readme.contains("scripts/homework.sh"),
+            "{lesson}/README.md: the homework names scripts/homework.sh"
         );
     }
 }
@@ -74,10 +124,27 @@ fn every_member_opts_into_workspace_lints_and_lessons_stand_alone() {
             if entry.path().join("Cargo.toml").is_file() {
                 members.push(entry.path());
             }
+            if entry.path().join("exercise/Cargo.toml").is_file() {
+                members.push(entry.path().join("exercise"));
+            }
         }
     }
     for member in members {
-        let name = member.file_name().unwrap().to_string_lossy().into_owned();
+        let folder = member.file_name().unwrap().to_string_lossy().into_owned();
+        // An exercise crate is named after its lesson: lessons/lesson00_machine/exercise is
+        // the package lesson00_machine_exercise.
+        let name = if folder == "exercise" {
+            let lesson = member
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            format!("{lesson}_exercise")
+        } else {
+            folder
+        };
         let manifest = fs::read_to_string(member.join("Cargo.toml")).unwrap();
         assert!(
             manifest.contains("[lints]\nworkspace = true"),

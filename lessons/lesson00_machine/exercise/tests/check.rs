@@ -1,0 +1,96 @@
+//! Checks for lesson 00's exercise. Run them with `scripts/homework.sh 00`.
+
+use lesson00_machine_exercise::{run_in_blocks, run_sequential};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+#[test]
+#[ignore = "homework: run scripts/homework.sh 00"]
+fn same_sum_as_sequential() {
+    let task = |i: usize| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for (n_tasks, n_threads) in [(10, 2), (1000, 3), (7, 7), (3, 8), (1, 1), (0, 4)] {
+        assert_eq!(
+            run_in_blocks(n_tasks, n_threads, task),
+            run_sequential(n_tasks, task),
+            "{n_tasks} tasks on {n_threads} threads gave a different sum. Hint: every task's result must be added exactly once"
+        );
+    }
+}
+
+/// Which thread ran which tasks.
+fn who_ran_what(n_tasks: usize, n_threads: usize) -> HashMap<ThreadId, Vec<usize>> {
+    let ran = Mutex::new(HashMap::<ThreadId, Vec<usize>>::new());
+    run_in_blocks(n_tasks, n_threads, |i| {
+        ran.lock()
+            .unwrap()
+            .entry(std::thread::current().id())
+            .or_default()
+            .push(i);
+        0
+    });
+    ran.into_inner().unwrap()
+}
+
+#[test]
+#[ignore = "homework: run scripts/homework.sh 00"]
+fn every_task_runs_exactly_once() {
+    let mut all: Vec<usize> = who_ran_what(503, 4).into_values().flatten().collect();
+    all.sort();
+    assert_eq!(
+        all,
+        (0..503).collect::<Vec<_>>(),
+        "some tasks ran zero times or more than once. Hint: the blocks must cover 0..n_tasks without overlapping"
+    );
+}
+
+#[test]
+#[ignore = "homework: run scripts/homework.sh 00"]
+fn each_thread_runs_one_contiguous_block_of_nearly_equal_size() {
+    let blocks = who_ran_what(10, 4);
+    let mut sizes: Vec<usize> = Vec::new();
+    for tasks in blocks.values() {
+        let mut tasks = tasks.clone();
+        tasks.sort();
+        let contiguous = tasks.windows(2).all(|pair| pair[1] == pair[0] + 1);
+        assert!(
+            contiguous,
+            "one thread ran tasks {tasks:?}, which is not one block. Hint: give each thread a range start..end"
+        );
+        sizes.push(tasks.len());
+    }
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        vec![2, 2, 3, 3],
+        "10 tasks on 4 threads should make blocks of 3, 3, 2, 2. Hint: the first n_tasks % n_threads blocks get one task more"
+    );
+}
+
+#[test]
+#[ignore = "homework: run scripts/homework.sh 00"]
+fn the_threads_really_run_at_the_same_time() {
+    // Each task waits (up to a deadline, so a wrong answer fails instead of hanging) until
+    // all n_threads tasks are running at once. Only truly concurrent threads get there.
+    let n_threads = 4;
+    let running = AtomicUsize::new(0);
+    let reached = AtomicUsize::new(0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    run_in_blocks(n_threads, n_threads, |_| {
+        running.fetch_add(1, Ordering::SeqCst);
+        while running.load(Ordering::SeqCst) < n_threads && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        if running.load(Ordering::SeqCst) >= n_threads {
+            reached.fetch_add(1, Ordering::SeqCst);
+        }
+        0
+    });
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        n_threads,
+        "the {n_threads} blocks never ran at the same time. Hint: spawn every thread before joining any of them"
+    );
+}
