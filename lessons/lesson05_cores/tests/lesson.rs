@@ -1,0 +1,97 @@
+//! Lesson 05 run as a student runs it: every phase starts the workers it says, the kernel's
+//! counters are read for every core, and pinned workers never change core.
+
+use serde_json::Value;
+use testkit::Run;
+
+const LESSON: &str = env!("CARGO_BIN_EXE_lesson05_cores");
+
+/// A figure from whichever section recorded it.
+fn figure<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|section| section["figures"].get(key))
+        .unwrap_or_else(|| panic!("no figure '{key}' in the report"))
+}
+
+fn workers(phase: &Value) -> &Vec<Value> {
+    phase["workers"].as_array().expect("a phase lists its workers")
+}
+
+#[test]
+fn every_phase_runs_the_workers_it_announces() {
+    let outcome = Run::new(LESSON).args(["--quick", "--json", "--workers", "2"]).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    let report = outcome.json();
+    assert!(workers(figure(&report, "at_rest")).is_empty());
+    assert_eq!(workers(figure(&report, "one_process")).len(), 1);
+    assert_eq!(workers(figure(&report, "one_per_core")).len(), 2);
+    assert_eq!(workers(figure(&report, "pinned")).len(), 2);
+    assert_eq!(workers(figure(&report, "twice_as_many")).len(), 4);
+    if cfg!(target_os = "linux") {
+        let cores = figure(&report, "cores_counted").as_u64().unwrap();
+        assert!(cores >= 1);
+        let phase = figure(&report, "one_per_core");
+        assert_eq!(phase["core_load"].as_array().unwrap().len() as u64, cores);
+        assert!(phase["samples"].as_u64().unwrap() >= 1);
+        for load in phase["core_load"].as_array().unwrap() {
+            let load = load.as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&load), "{load}");
+        }
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn pinned_workers_never_change_core() {
+    let outcome = Run::new(LESSON)
+        .args([
+            "--quick",
+            "--json",
+            "--workers",
+            "2",
+            "--phase-ms",
+            "300",
+            "--interval",
+            "20",
+        ])
+        .go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    let report = outcome.json();
+    for worker in workers(figure(&report, "pinned")) {
+        let pinned_to = worker["pinned_to"].as_u64().expect("each worker is pinned");
+        assert_eq!(worker["moves_seen"], 0, "{worker}");
+        for core in worker["timeline"].as_array().unwrap().iter().filter_map(Value::as_u64) {
+            assert_eq!(core, pinned_to, "{worker}");
+        }
+    }
+    // Unpinned workers are free to run anywhere: nothing records a pin for them.
+    for worker in workers(figure(&report, "one_per_core")) {
+        assert!(worker["pinned_to"].is_null());
+    }
+}
+
+#[test]
+fn plain_output_is_periodic_lines_not_redrawing() {
+    let outcome = Run::new(LESSON).args(["--quick", "--workers", "1"]).go();
+    outcome.assert_code(0);
+    assert!(!outcome.stdout.contains('\x1b'), "{}", outcome.describe());
+    if cfg!(target_os = "linux") {
+        assert!(outcome.stdout.contains("cpu0 "), "{}", outcome.describe());
+    }
+}
+
+#[test]
+fn an_interval_longer_than_a_phase_is_refused() {
+    let outcome = Run::new(LESSON)
+        .args(["--quick", "--phase-ms", "100", "--interval", "500"])
+        .go();
+    outcome.assert_code(2);
+    outcome.assert_clean();
+    assert_eq!(outcome.stderr.trim_end().lines().count(), 1, "{}", outcome.describe());
+    assert!(outcome.stderr.contains("--interval"), "{}", outcome.describe());
+}
