@@ -176,6 +176,7 @@ impl Gil {
             }
         }
         // Our turn. A drop request made for us has been served; one made later starts afresh.
+        // Relaxed, as for every use of the flag: the mutex we hold orders the hand-over.
         self.drop_request.store(false, Ordering::Relaxed);
         let waited = asked_at.elapsed();
         let switched = state.last_holder.is_some_and(|last| last != thread);
@@ -281,10 +282,7 @@ mod tests {
                 .map(|thread| {
                     let interpreter = &interpreter;
                     scope.spawn(move || {
-                        let program = [Op::Compute {
-                            first: thread as u64 * 300,
-                            steps: 300,
-                        }];
+                        let program = [Op::compute(thread as u64 * 300, 300)];
                         interpreter.run_thread(thread, &program)
                     })
                 })

@@ -21,6 +21,13 @@ pub enum Op {
     Sleep(Duration),
 }
 
+impl Op {
+    /// `steps` bytecode steps numbered from `first`.
+    pub fn compute(first: u64, steps: u64) -> Op {
+        Op::Compute { first, steps }
+    }
+}
+
 /// What one thread did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct ThreadReport {
@@ -132,6 +139,7 @@ pub fn bytecode(index: u64) -> u64 {
 }
 
 /// The checksum of steps `first..first + steps`, computed directly, to check the others by.
+#[cfg(test)]
 pub fn checksum_of(first: u64, steps: u64) -> u64 {
     (first..first + steps).map(bytecode).fold(0, u64::wrapping_add)
 }
@@ -144,9 +152,9 @@ mod tests {
     fn a_thread_computes_its_steps_and_checksum() {
         let interpreter = Interpreter::new(Gil::new(Duration::from_millis(5)));
         let program = [
-            Op::Compute { first: 0, steps: 10 },
+            Op::compute(0, 10),
             Op::Sleep(Duration::from_millis(1)),
-            Op::Compute { first: 10, steps: 5 },
+            Op::compute(10, 5),
         ];
         let report = interpreter.run_thread(0, &program);
         assert_eq!(report.steps, 15);

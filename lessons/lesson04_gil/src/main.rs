@@ -115,9 +115,12 @@ fn how_the_gil_changes_hands(lesson: &Lesson, switch_interval: Duration) -> anyh
         say!(lesson, "  {line}");
     }
     // What one step costs here, so that the model below runs on this machine's clock.
-    let calibration_steps = 200u64;
-    let (_, calibration) = timing::measure(|| interpreter::checksum_of(0, calibration_steps));
-    let step_time = (calibration.wall / calibration_steps as u32).max(Duration::from_nanos(100));
+    let mut index = 0;
+    let step_times = timing::latencies(10, 200, || {
+        std::hint::black_box(interpreter::bytecode(index));
+        index += 1;
+    });
+    let step_time = step_times.summary().p50.max(Duration::from_nanos(100));
     say!(
         lesson,
         "  One bytecode step on this machine: {} of arithmetic.",
@@ -129,29 +132,14 @@ fn how_the_gil_changes_hands(lesson: &Lesson, switch_interval: Duration) -> anyh
     let steps_each = ((4 * switch_interval).as_nanos() / step_time.as_nanos().max(1)).max(1) as u64;
     let wait = switch_interval * 3 / 2;
     let programs = vec![
-        vec![Op::Compute {
-            first: 0,
-            steps: steps_each,
-        }],
-        vec![Op::Compute {
-            first: steps_each,
-            steps: steps_each,
-        }],
+        vec![Op::compute(0, steps_each)],
+        vec![Op::compute(steps_each, steps_each)],
         vec![
-            Op::Compute {
-                first: 2 * steps_each,
-                steps: 1,
-            },
+            Op::compute(2 * steps_each, 1),
             Op::Sleep(wait),
-            Op::Compute {
-                first: 2 * steps_each + 1,
-                steps: 1,
-            },
+            Op::compute(2 * steps_each + 1, 1),
             Op::Sleep(wait),
-            Op::Compute {
-                first: 2 * steps_each + 2,
-                steps: 1,
-            },
+            Op::compute(2 * steps_each + 2, 1),
         ],
     ];
     let model = schedule::simulate(&programs, switch_interval, step_time);
@@ -631,10 +619,7 @@ fn split_steps(total_steps: u64, n_workers: usize) -> Vec<Vec<Op>> {
         .map(|worker| {
             let first = total_steps * worker / n;
             let end = total_steps * (worker + 1) / n;
-            vec![Op::Compute {
-                first,
-                steps: end - first,
-            }]
+            vec![Op::compute(first, end - first)]
         })
         .collect()
 }
@@ -644,15 +629,9 @@ fn io_programs(n_tasks: usize, n_workers: usize, wait: Duration) -> Vec<Vec<Op>>
     let mut programs = vec![Vec::new(); n_workers];
     for task in 0..n_tasks as u64 {
         programs[task as usize % n_workers].extend([
-            Op::Compute {
-                first: 2 * task,
-                steps: 1,
-            },
+            Op::compute(2 * task, 1),
             Op::Sleep(wait),
-            Op::Compute {
-                first: 2 * task + 1,
-                steps: 1,
-            },
+            Op::compute(2 * task + 1, 1),
         ]);
     }
     programs

@@ -283,7 +283,7 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
 
     fn cpu(steps: u64) -> Op {
-        Op::Compute { first: 0, steps }
+        Op::compute(0, steps)
     }
 
     #[test]
