@@ -1,0 +1,334 @@
+//! The lessons' `--json` reports, read back: for comparing machines, runs and classes without
+//! assuming `jq` or Python on anyone's machine.
+//!
+//! - [`read_reports`] parses one or more reports, one after another in the same text (what
+//!   `lesson --json; lesson --json` prints), into [`Report`]s.
+//! - [`aggregate`] gathers the same comparison from several runs and keeps the median of each
+//!   figure ([`BenchRow`]): the course benchmark's table.
+//! - [`Target`] is an efficiency a variant should reach, checked against the medians.
+//!
+//! Speedups and efficiencies are never recomputed here: each was measured side by side in one
+//! run by the lesson, and only their medians across runs are taken.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// One lesson's `--json` document (see ARCHITECTURE.md), as far as reports need it. Fields a
+/// later schema adds are ignored; fields an older one lacks take their defaults.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    pub schema: u32,
+    pub lesson: String,
+    pub title: String,
+    pub machine: Machine,
+    pub params: Value,
+    pub sections: Vec<Section>,
+    pub warnings: Vec<String>,
+    pub elapsed_s: f64,
+}
+
+/// The machine and build a report was measured on.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Machine {
+    pub logical_cores: usize,
+    pub os: String,
+    pub arch: String,
+    pub cpu_model: Option<String>,
+    pub profile: String,
+    pub opt_level: String,
+    pub optimized: bool,
+}
+
+impl Machine {
+    /// One line: `2 logical cores · x86_64 · Linux ... · AMD EPYC · dev profile, opt-level 3`.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![
+            format!("{} logical cores", self.logical_cores),
+            self.arch.clone(),
+            self.os.clone(),
+        ];
+        parts.extend(self.cpu_model.clone());
+        parts.push(format!("{} profile, opt-level {}", self.profile, self.opt_level));
+        parts.join(" · ")
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Section {
+    pub number: usize,
+    pub title: String,
+    pub notice: Option<String>,
+    pub figures: Map<String, Value>,
+    pub comparisons: Vec<Comparison>,
+}
+
+/// A timed comparison: variants of one workload, with the answer they all computed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Comparison {
+    pub workload: String,
+    pub answer: String,
+    pub answers_agree: bool,
+    pub rows: Vec<Row>,
+}
+
+/// One variant of a comparison, as the lesson measured it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Row {
+    pub name: String,
+    pub workers: usize,
+    pub runs: usize,
+    pub best_s: f64,
+    pub median_s: f64,
+    pub cores_used: f64,
+    pub speedup: f64,
+    pub efficiency: f64,
+}
+
+/// Why some text could not be read as reports.
+#[derive(Debug)]
+pub struct ReadError(pub String);
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Every report in `text`: JSON documents one after another, separated by whitespace.
+pub fn read_reports(text: &str) -> Result<Vec<Report>, ReadError> {
+    let mut reports = Vec::new();
+    for (index, document) in serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .enumerate()
+    {
+        let document = document.map_err(|error| ReadError(format!("report {}: not JSON ({error})", index + 1)))?;
+        if document.get("lesson").is_none() || document.get("sections").is_none() {
+            return Err(ReadError(format!(
+                "report {}: JSON, but not a lesson's --json report (no 'lesson' or 'sections')",
+                index + 1
+            )));
+        }
+        let report: Report = serde_json::from_value(document)
+            .map_err(|error| ReadError(format!("report {}: unexpected shape ({error})", index + 1)))?;
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// One line of the benchmark table: a variant of a workload, its medians over the runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchRow {
+    pub lesson: String,
+    pub workload: String,
+    pub variant: String,
+    pub workers: usize,
+    /// How many runs (reports) measured it.
+    pub runs: usize,
+    /// The median over runs of each run's median time, in seconds.
+    pub time_s: f64,
+    /// The medians over runs of what each run measured side by side.
+    pub speedup: f64,
+    pub efficiency: f64,
+    pub cores_used: f64,
+    /// The smallest and largest speedup over the runs: how much they varied.
+    pub speedup_range: (f64, f64),
+}
+
+/// Gathers every comparison whose workload `wanted` accepts, across all reports, and returns
+/// one row per (lesson, workload, variant) with the medians over the runs, in the order they
+/// first appear.
+pub fn aggregate(reports: &[Report], wanted: impl Fn(&str) -> bool) -> Vec<BenchRow> {
+    type Key = (String, String, String);
+    let mut order: Vec<Key> = Vec::new();
+    let mut samples: std::collections::HashMap<Key, (usize, Vec<&Row>)> = Default::default();
+    for report in reports {
+        for comparison in report.sections.iter().flat_map(|section| &section.comparisons) {
+            if !wanted(&comparison.workload) || !comparison.answers_agree {
+                continue;
+            }
+            for row in &comparison.rows {
+                let key = (report.lesson.clone(), comparison.workload.clone(), row.name.clone());
+                if !samples.contains_key(&key) {
+                    order.push(key.clone());
+                }
+                let entry = samples.entry(key).or_insert((row.workers, Vec::new()));
+                entry.1.push(row);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|key| {
+            let (workers, rows) = &samples[&key];
+            let of = |figure: fn(&Row) -> f64| median(rows.iter().map(|row| figure(row)).collect());
+            let speedups: Vec<f64> = rows.iter().map(|row| row.speedup).collect();
+            BenchRow {
+                lesson: key.0,
+                workload: key.1,
+                variant: key.2,
+                workers: *workers,
+                runs: rows.len(),
+                time_s: of(|row| row.median_s),
+                speedup: of(|row| row.speedup),
+                efficiency: of(|row| row.efficiency),
+                cores_used: of(|row| row.cores_used),
+                speedup_range: (
+                    speedups.iter().copied().fold(f64::INFINITY, f64::min),
+                    speedups.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The middle value (the lower of the two middle ones for an even count, as `timing` picks its
+/// median run); 0 for none.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
+}
+
+/// An efficiency a variant should reach: `WORKLOAD/VARIANT>=0.90`, matched as substrings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub workload: String,
+    pub variant: String,
+    pub min_efficiency: f64,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let shape =
+            || format!("'{text}' is not WORKLOAD/VARIANT>=EFFICIENCY (for example 'count_prime/thread pool>=0.90')");
+        let (names, number) = text.split_once(">=").ok_or_else(shape)?;
+        let (workload, variant) = names.split_once('/').ok_or_else(shape)?;
+        let min_efficiency: f64 = number.trim().parse().map_err(|_| shape())?;
+        if workload.trim().is_empty() || variant.trim().is_empty() || !(0.0..=1.0).contains(&min_efficiency) {
+            return Err(shape());
+        }
+        Ok(Target {
+            workload: workload.trim().to_string(),
+            variant: variant.trim().to_string(),
+            min_efficiency,
+        })
+    }
+}
+
+/// How a target fared: the rows it matched and whether each reached it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetOutcome {
+    pub target: Target,
+    /// (workload, variant, median efficiency, met) for every matching row.
+    pub matches: Vec<(String, String, f64, bool)>,
+}
+
+impl TargetOutcome {
+    /// Met when at least one row matched and every matching row reached the efficiency.
+    pub fn met(&self) -> bool {
+        !self.matches.is_empty() && self.matches.iter().all(|(.., met)| *met)
+    }
+}
+
+/// Checks `target` against the aggregated rows.
+pub fn check(rows: &[BenchRow], target: &Target) -> TargetOutcome {
+    let matches = rows
+        .iter()
+        .filter(|row| row.workload.contains(&target.workload) && row.variant.contains(&target.variant))
+        .map(|row| {
+            (
+                row.workload.clone(),
+                row.variant.clone(),
+                row.efficiency,
+                row.efficiency >= target.min_efficiency,
+            )
+        })
+        .collect();
+    TargetOutcome {
+        target: target.clone(),
+        matches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(lesson: &str, speedup: f64, median_s: f64) -> String {
+        serde_json::json!({
+            "schema": 1, "lesson": lesson, "title": "t",
+            "machine": { "logical_cores": 2, "os": "Linux", "arch": "x86_64", "cpu_model": "CPU",
+                         "profile": "dev", "opt_level": "3", "optimized": true },
+            "params": {}, "warnings": [], "elapsed_s": 1.0,
+            "sections": [{ "number": 1, "title": "s", "figures": {}, "comparisons": [
+                { "workload": "count_prime on 4 numbers", "answer": "[194]", "answers_agree": true, "rows": [
+                    { "name": "sequential", "workers": 1, "runs": 3, "best_s": 1.0, "median_s": 1.0,
+                      "cores_used": 1.0, "speedup": 1.0, "efficiency": 1.0 },
+                    { "name": "thread pool", "workers": 2, "runs": 3, "best_s": median_s, "median_s": median_s,
+                      "cores_used": 1.9, "speedup": speedup, "efficiency": speedup / 2.0 } ] } ] }]
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn concatenated_reports_are_read_and_aggregated_by_median() {
+        let text = [
+            report("l06", 1.9, 0.52),
+            report("l06", 1.98, 0.505),
+            report("l06", 1.2, 0.8),
+        ]
+        .join("\n");
+        let reports = read_reports(&text).unwrap();
+        assert_eq!(reports.len(), 3);
+        assert_eq!(reports[0].machine.logical_cores, 2);
+        let rows = aggregate(&reports, |workload| workload.contains("count_prime"));
+        assert_eq!(rows.len(), 2);
+        let threads = &rows[1];
+        assert_eq!(
+            (threads.variant.as_str(), threads.runs, threads.workers),
+            ("thread pool", 3, 2)
+        );
+        assert_eq!(threads.speedup, 1.9);
+        assert_eq!(threads.efficiency, 0.95);
+        assert_eq!(threads.time_s, 0.52);
+        assert_eq!(threads.speedup_range, (1.2, 1.98));
+        assert!(aggregate(&reports, |workload| workload.contains("bzip2")).is_empty());
+    }
+
+    #[test]
+    fn targets_parse_and_check() {
+        let target: Target = "count_prime/thread pool>=0.90".parse().unwrap();
+        assert_eq!(target.variant, "thread pool");
+        for bad in ["count_prime>=0.9", "a/b>=1.5", "a/b", "/b>=0.5", "a/b>=x"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+        let reports = read_reports(&[report("l06", 1.9, 0.5), report("l06", 1.7, 0.6)].join(" ")).unwrap();
+        let rows = aggregate(&reports, |_| true);
+        let outcome = check(&rows, &target);
+        assert_eq!(outcome.matches.len(), 1);
+        // Median of 1.7 and 1.9 (the lower middle): 1.7, efficiency 0.85 < 0.90.
+        assert!(!outcome.met());
+        let looser: Target = "count_prime/thread>=0.80".parse().unwrap();
+        assert!(check(&rows, &looser).met());
+        let nothing: Target = "bzip2/threads>=0.5".parse().unwrap();
+        assert!(!check(&rows, &nothing).met());
+    }
+
+    #[test]
+    fn text_that_is_not_a_report_is_an_error() {
+        assert!(read_reports("{ not json").is_err());
+        assert!(read_reports("{\"a\": 1}").is_err());
+        assert!(read_reports("").unwrap().is_empty());
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(median(Vec::new()), 0.0);
+    }
+}
