@@ -240,7 +240,7 @@ fn measured_against_predicted(
     let mut table = Table::new(&[
         "threads",
         "Amdahl S(N)",
-        &format!("on {cores} cores"),
+        &format!("on {}", plural(cores, "core")),
         "measured",
         "error",
     ]);
@@ -257,7 +257,8 @@ fn measured_against_predicted(
     if sweep.iter().any(|point| point.oversubscribed) {
         say!(
             lesson,
-            "  * more threads than cores: the threads take turns, so the machine still has {cores} workers."
+            "  * more threads than cores: the threads take turns, so the machine still has {}.",
+            plural(cores, "worker")
         );
     }
     let mut plot = Plot::new("threads", "speedup").size(48, 10);
@@ -288,7 +289,8 @@ fn measured_against_predicted(
     say!(lesson);
     say!(
         lesson,
-        "  Largest gap between measurement and prediction up to {cores} threads: {}.",
+        "  Largest gap between measurement and prediction up to {}: {}.",
+        plural(cores, "thread"),
         format::percent(worst)
     );
     if worst > 0.10 && !lesson.quick() {
@@ -375,7 +377,8 @@ fn serial_fraction_from_measurements(
     if sweep.iter().any(|pt| pt.oversubscribed) {
         say!(
             lesson,
-            "  Past {cores} cores, e climbs: extra threads add no worker, so Karp–Flatt blames a growing 'serial' part."
+            "  Past {}, e climbs: extra threads add no worker, so Karp–Flatt blames a growing 'serial' part.",
+            plural(cores, "core")
         );
     }
     lesson.figure("karp_flatt", &karp_flatt);
@@ -643,6 +646,15 @@ fn sweep_points(report: &ComparisonReport, p: f64, cores: usize) -> Vec<SweepPoi
             }
         })
         .collect()
+}
+
+/// `1 core`, `2 cores`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// `+3.1%` / `−0.4%`.

@@ -46,7 +46,7 @@ struct Args {
     #[command(flatten)]
     common: course::CommonArgs,
     /// Worker processes to start on this machine [default: the available cores, at least 2]
-    #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 64))]
+    #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 64), conflicts_with = "hosts")]
     processes: Option<usize>,
     /// Blocks in the corpus [default: 64, or 4 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 1024))]
@@ -122,30 +122,16 @@ fn on_this_machine(
     connect_timeout: Duration,
 ) -> anyhow::Result<()> {
     let (text, block_starts) = corpus.whole();
+    let workload = LocalCluster {
+        corpus,
+        text: &text,
+        block_starts: &block_starts,
+        connect_timeout,
+    };
     let sequential = the_data_and_the_answer(lesson, corpus, &text);
     the_plan(lesson);
-
-    lesson.section("Starting the processes: ports and addresses");
-    say!(
-        lesson,
-        "  Starting {processes} copies of this program as worker processes (`lesson11_distributed --worker I`)."
-    );
-    let demo = cluster::run_local(
-        corpus,
-        &text,
-        &block_starts,
-        processes,
-        &[Shuffle::EveryWord],
-        connect_timeout,
-    )?;
-    let outcome = first_outcome(&demo.outcomes)?;
-    let gathered = gathered_by_zero(outcome)?;
-    show_processes_and_ports(lesson, &gathered.reports, true);
-    show_phases(lesson, &demo);
-    lesson.notice(
-        "Every process had to know every address before the dataflow could start: each worker chose its own free port and the parent passed the list around.",
-    );
-
+    let demo = starting_the_processes(lesson, &workload, processes)?;
+    let gathered = gathered_by_zero(first_outcome(&demo.outcomes)?)?;
     show_scatter_and_map(
         lesson,
         corpus,
@@ -154,7 +140,37 @@ fn on_this_machine(
     );
     show_shuffle(lesson, &gathered.reports, Shuffle::EveryWord)?;
     show_reduce_and_gather(lesson, gathered, &sequential)?;
+    let every_word_records: u64 = gathered.reports.iter().flat_map(|r| r.sent.iter()).sum();
+    a_combiner(lesson, &workload, processes, every_word_records)?;
+    let timed = one_process_against_several(lesson, &workload, processes)?;
+    when_distribution_pays(lesson, &text, processes, &timed);
+    Ok(())
+}
 
+/// Section 3: start the workers, run the plain map/reduce once, show who listened where.
+fn starting_the_processes(lesson: &Lesson, workload: &LocalCluster, processes: usize) -> anyhow::Result<LocalRun> {
+    lesson.section("Starting the processes: ports and addresses");
+    say!(
+        lesson,
+        "  Starting {processes} copies of this program as worker processes (`lesson11_distributed --worker I`)."
+    );
+    let demo = workload.run(processes, Shuffle::EveryWord)?;
+    let gathered = gathered_by_zero(first_outcome(&demo.outcomes)?)?;
+    show_processes_and_ports(lesson, &gathered.reports, true);
+    show_phases(lesson, &demo);
+    lesson.notice(
+        "Every process had to know every address before the dataflow could start: each worker chose its own free port and the parent passed the list around.",
+    );
+    Ok(demo)
+}
+
+/// Section 7: the same job with a combiner, timed against the plain shuffle.
+fn a_combiner(
+    lesson: &Lesson,
+    workload: &LocalCluster,
+    processes: usize,
+    every_word_records: u64,
+) -> anyhow::Result<()> {
     lesson.section("A combiner: count locally, then shuffle");
     say!(
         lesson,
@@ -164,42 +180,30 @@ fn on_this_machine(
         lesson,
         "  distinct word instead of one per occurrence. Same answer, far fewer records."
     );
-    let runs = lesson.pick(1, 2);
-    let mut last_combined: Option<LocalRun> = None;
-    let mut failure: Option<anyhow::Error> = None;
-    let mut comparison = Comparison::new(format!("word count on {processes} processes")).repeats(0, runs);
-    for shuffle in [Shuffle::EveryWord, Shuffle::Combined] {
-        comparison.variant(shuffle.describe(), processes, || {
-            match cluster::run_local(corpus, &text, &block_starts, processes, &[shuffle], connect_timeout) {
-                Ok(run) => {
-                    let answer = first_outcome(&run.outcomes)
-                        .and_then(gathered_by_zero)
-                        .map(|gathered| gathered.answer.clone());
-                    if shuffle == Shuffle::Combined {
-                        last_combined = Some(run);
-                    }
-                    answer.unwrap_or_else(|error| {
-                        failure.get_or_insert(error);
-                        WordCount::default()
-                    })
-                }
-                Err(error) => {
-                    failure.get_or_insert(error);
-                    WordCount::default()
-                }
-            }
-        });
-        if let Some(error) = failure.take() {
-            return Err(error);
-        }
+    let mut comparison = Comparison::new(format!("word count on {processes} processes")).repeats(0, lesson.pick(1, 2));
+    let (mut every_word_run, mut combined_run, mut failure) = (None, None, None);
+    comparison.variant(Shuffle::EveryWord.describe(), processes, || {
+        workload.answer(processes, Shuffle::EveryWord, &mut every_word_run, &mut failure)
+    });
+    if let Some(error) = failure.take() {
+        return Err(error);
+    }
+    comparison.variant(Shuffle::Combined.describe(), processes, || {
+        workload.answer(processes, Shuffle::Combined, &mut combined_run, &mut failure)
+    });
+    if let Some(error) = failure.take() {
+        return Err(error);
     }
     lesson.compare(comparison)?;
-    let combined = last_combined.ok_or_else(|| anyhow::anyhow!("the combined run left no outcome"))?;
-    let combined_gathered = gathered_by_zero(first_outcome(&combined.outcomes)?)?;
+    say!(
+        lesson,
+        "  (Both ran on the same {processes} processes: the speedup is the combiner's gain, and efficiency here says nothing.)"
+    );
+    let combined = combined_run.ok_or_else(|| anyhow::anyhow!("the combined run left no outcome"))?;
+    let combined = gathered_by_zero(first_outcome(&combined.outcomes)?)?;
     say!(lesson);
     say!(lesson, "  Records shuffled with the combiner:");
-    let combined_records = show_matrix(lesson, &combined_gathered.reports)?;
-    let every_word_records: u64 = gathered.reports.iter().flat_map(|r| r.sent.iter()).sum();
+    let combined_records = show_matrix(lesson, &combined.reports)?;
     say!(
         lesson,
         "  {} records instead of {}: {} times fewer.",
@@ -209,11 +213,22 @@ fn on_this_machine(
     );
     lesson.figure("records_every_word", every_word_records);
     lesson.figure("records_combined", combined_records);
-    lesson.figure("combined_reports", &combined_gathered.reports);
+    lesson.figure("combined_reports", &combined.reports);
     lesson.notice(
         "Moving data between machines is the expensive part of map/reduce; a combiner does part of the reduce before the shuffle whenever the reduction can be split (a sum can, a median cannot).",
     );
+    Ok(())
+}
 
+/// What section 8 measured, for section 9.
+struct Timed {
+    sequential_s: f64,
+    distributed_s: f64,
+    last_run: LocalRun,
+}
+
+/// Section 8: the sequential count, one worker process and N, each timed whole.
+fn one_process_against_several(lesson: &Lesson, workload: &LocalCluster, processes: usize) -> anyhow::Result<Timed> {
     lesson.section("Time: one process against several");
     say!(
         lesson,
@@ -223,39 +238,19 @@ fn on_this_machine(
         lesson,
         "  gathers: everything a real job pays for. The sequential count only counts."
     );
-    let mut last_run: Option<LocalRun> = None;
-    let mut comparison = Comparison::new("word count of the corpus").repeats(0, runs);
-    comparison.variant("sequential, in this process", 1, || count_sequential(&text));
-    for workers in [1, processes] {
+    let mut comparison = Comparison::new("word count of the corpus").repeats(0, lesson.pick(1, 2));
+    comparison.variant("sequential, in this process", 1, || count_sequential(workload.text));
+    let (mut last_run, mut failure) = (None, None);
+    let mut worker_counts = vec![1, processes];
+    worker_counts.dedup();
+    for workers in worker_counts {
         let name = if workers == 1 {
             "1 worker process".to_string()
         } else {
             format!("{workers} worker processes")
         };
         comparison.variant(name, workers, || {
-            match cluster::run_local(
-                corpus,
-                &text,
-                &block_starts,
-                workers,
-                &[Shuffle::Combined],
-                connect_timeout,
-            ) {
-                Ok(run) => {
-                    let answer = first_outcome(&run.outcomes)
-                        .and_then(gathered_by_zero)
-                        .map(|gathered| gathered.answer.clone());
-                    last_run = Some(run);
-                    answer.unwrap_or_else(|error| {
-                        failure.get_or_insert(error);
-                        WordCount::default()
-                    })
-                }
-                Err(error) => {
-                    failure.get_or_insert(error);
-                    WordCount::default()
-                }
-            }
+            workload.answer(workers, Shuffle::Combined, &mut last_run, &mut failure)
         });
         if let Some(error) = failure.take() {
             return Err(error);
@@ -266,25 +261,67 @@ fn on_this_machine(
     say!(lesson);
     say!(lesson, "  Where the time of the last {processes}-process run went:");
     show_phases(lesson, &last_run);
-    let sequential_s = report.rows.first().map_or(0.0, |row| row.median_s);
-    let distributed_s = report.rows.last().map_or(0.0, |row| row.median_s);
     let distributed_speedup = report.rows.last().map_or(0.0, |row| row.speedup);
     lesson.figure("distributed_speedup", distributed_speedup);
+    let size = format::bytes(workload.text.len() as u64);
     if distributed_speedup > 1.0 {
         lesson.notice(&format!(
-            "With {} of text the {processes} processes win ({}) despite starting up and copying the data; on one machine, threads would win by more, with no copies and no serialization (lesson 06).",
-            format::bytes(text.len() as u64),
+            "With {size} of text the {processes} processes win ({}) despite starting up and copying the data; on one machine, threads would win by more, with no copies and no serialization (lesson 06).",
             format::times(distributed_speedup)
         ));
     } else {
         lesson.notice(&format!(
-            "With {} of text one core wins: processes add costs that threads do not have (start-up, copying the data, serializing records), and here they outweigh the extra cores.",
-            format::bytes(text.len() as u64)
+            "With {size} of text one core wins: processes add costs that threads do not have (start-up, copying the data, serializing records), and here they outweigh the extra cores.",
         ));
     }
+    Ok(Timed {
+        sequential_s: report.rows.first().map_or(0.0, |row| row.median_s),
+        distributed_s: report.rows.last().map_or(0.0, |row| row.median_s),
+        last_run,
+    })
+}
 
-    when_distribution_pays(lesson, &text, processes, sequential_s, distributed_s, &last_run);
-    Ok(())
+/// The corpus and the way to start worker processes on it, on this machine.
+struct LocalCluster<'a> {
+    corpus: &'a Corpus,
+    text: &'a str,
+    block_starts: &'a [usize],
+    connect_timeout: Duration,
+}
+
+impl LocalCluster<'_> {
+    /// Starts `processes` workers, runs one job, reaps them.
+    fn run(&self, processes: usize, shuffle: Shuffle) -> anyhow::Result<LocalRun> {
+        cluster::run_local(
+            self.corpus,
+            self.text,
+            self.block_starts,
+            processes,
+            &[shuffle],
+            self.connect_timeout,
+        )
+    }
+
+    /// [`LocalCluster::run`] as a timed variant of a comparison, which must return an answer:
+    /// the answer gathered on process 0, the run kept in `last_run`; on failure, an empty
+    /// answer and the error in `failure`, for the caller to return right after the variant.
+    fn answer(
+        &self,
+        processes: usize,
+        shuffle: Shuffle,
+        last_run: &mut Option<LocalRun>,
+        failure: &mut Option<anyhow::Error>,
+    ) -> WordCount {
+        let answer = self.run(processes, shuffle).and_then(|run| {
+            let answer = gathered_by_zero(first_outcome(&run.outcomes)?)?.answer.clone();
+            *last_run = Some(run);
+            Ok(answer)
+        });
+        answer.unwrap_or_else(|error| {
+            failure.get_or_insert(error);
+            WordCount::default()
+        })
+    }
 }
 
 /// The lesson as one process of a cluster listed in a hosts file, each process started by hand.
@@ -378,6 +415,10 @@ fn on_hosts(
         );
     }
     lesson.compare(comparison)?;
+    say!(
+        lesson,
+        "  (Timed on process 0, from the start of each job to the end of its dataflow; both on all {processes} processes.)"
+    );
     if let Some(combined) = outcomes.get(1) {
         say!(lesson);
         show_matrix(lesson, &gathered_by_zero(combined)?.reports)?;
@@ -753,14 +794,13 @@ fn show_reduce_and_gather(lesson: &Lesson, gathered: &Gathered, sequential: &Wor
 }
 
 /// The last section: when distribution pays, with this machine's figures.
-fn when_distribution_pays(
-    lesson: &Lesson,
-    text: &str,
-    processes: usize,
-    sequential_s: f64,
-    distributed_s: f64,
-    run: &LocalRun,
-) {
+fn when_distribution_pays(lesson: &Lesson, text: &str, processes: usize, timed: &Timed) {
+    let Timed {
+        sequential_s,
+        distributed_s,
+        last_run: run,
+    } = timed;
+    let (sequential_s, distributed_s) = (*sequential_s, *distributed_s);
     lesson.section("When distribution pays, and when it does not");
     let bytes = text.len() as u64;
     let sequential_rate = if sequential_s > 0.0 {

@@ -284,6 +284,7 @@ fn bad_hosts_files_are_refused_with_one_line() {
         vec!["--hosts", two.path()],
         vec!["--process-index", "0"],
         vec!["--hosts", two.path(), "--process-index", "x"],
+        vec!["--hosts", two.path(), "--process-index", "0", "--processes", "2"],
     ] {
         let outcome = lesson().args(["--quick"]).args(&args).go();
         outcome.assert_code(2);
