@@ -728,9 +728,10 @@ fn count_in_children(
 }
 
 /// Threads that were just joined can take a moment to leave the kernel's thread count, and
-/// `children::fork` refuses to fork while it shows more than one: wait until it does.
+/// `children::fork` refuses to fork while it shows more than one: wait (up to a few seconds,
+/// on a very busy machine) until it does.
 fn wait_until_single_threaded() -> anyhow::Result<()> {
-    for _ in 0..1000 {
+    for _ in 0..5000 {
         if matches!(children::thread_count(), Some(1) | None) {
             return Ok(());
         }

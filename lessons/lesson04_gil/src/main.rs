@@ -837,9 +837,10 @@ fn check_fair(run: &Run, programs: &[Vec<Op>]) -> anyhow::Result<()> {
 }
 
 /// Threads that were just joined can take a moment to leave the kernel's thread count, and
-/// `children::fork` refuses to fork while it shows more than one: wait until it does.
+/// `children::fork` refuses to fork while it shows more than one: wait (up to a few seconds,
+/// on a very busy machine) until it does.
 fn wait_until_single_threaded() -> anyhow::Result<()> {
-    for _ in 0..1000 {
+    for _ in 0..5000 {
         if matches!(children::thread_count(), Some(1) | None) {
             return Ok(());
         }
