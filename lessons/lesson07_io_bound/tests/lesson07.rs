@@ -1,0 +1,197 @@
+//! lesson07_io_bound, run as a student would: answers and counts, never timings.
+//!
+//! - every way of fetching gets every record exactly once, and they agree;
+//! - the failures are exactly the ones the server was told to make (errors and timeouts);
+//! - the lesson calls fetching what it is: waiting;
+//! - no server process, port or thread is left, after a run and after Ctrl-C.
+
+use serde_json::Value;
+use std::time::Duration;
+use testkit::{Interrupt, Run};
+
+fn lesson() -> Run {
+    Run::new(env!("CARGO_BIN_EXE_lesson07_io_bound"))
+}
+
+/// Runs with `--quick --json` and the given flags; the report, after checking the run was clean.
+fn report(args: &[&str]) -> Value {
+    let outcome = lesson().args(["--quick", "--json"]).args(args).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    outcome.json()
+}
+
+/// The section whose title starts with `title`.
+fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
+    report["sections"]
+        .as_array()
+        .and_then(|sections| {
+            sections
+                .iter()
+                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
+        })
+        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+}
+
+fn figure<'a>(report: &'a Value, title: &str, key: &str) -> &'a Value {
+    let value = &section(report, title)["figures"][key];
+    assert!(!value.is_null(), "no figure {key} in section '{title}'");
+    value
+}
+
+#[test]
+fn every_way_fetches_every_record_exactly_once() {
+    let report = report(&["--seed", "7", "--requests", "12"]);
+    let title = "One request after another";
+    assert_eq!(figure(&report, title, "requests"), 12);
+    assert_eq!(figure(&report, title, "each_record_fetched_exactly_once"), true);
+    let comparison = &section(&report, title)["comparisons"][0];
+    assert_eq!(comparison["answers_agree"], true);
+    let answer = comparison["answer"].as_str().unwrap();
+    assert!(
+        answer.contains("records: 12, server_errors: 0, timeouts: 0, other_failures: 0"),
+        "{answer}"
+    );
+    // Sequential first, then the pools, the --workers size among them.
+    let rows = comparison["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["name"], "sequential");
+    assert!(rows.iter().any(|row| row["name"] == "pool of 8"), "{rows:?}");
+    assert!(figure(&report, title, "headline")["speedup_over_sequential"].is_number());
+}
+
+#[test]
+fn errors_and_timeouts_are_exactly_the_ones_the_server_planned() {
+    // A timeout far above the server's delay: only the planned hangs can time out, however busy
+    // the machine is.
+    let report = report(&[
+        "--seed",
+        "11",
+        "--requests",
+        "40",
+        "--error-rate",
+        "0.2",
+        "--timeout-rate",
+        "0.1",
+        "--delay",
+        "5",
+        "--timeout",
+        "3000",
+    ]);
+    let title = "Failures";
+    let number = |key: &str| figure(&report, title, key).as_u64().unwrap();
+    assert_eq!(number("errors_seen"), number("errors_planned"));
+    assert_eq!(number("timeouts_seen"), number("timeouts_planned"));
+    assert_eq!(number("records_seen"), number("records_planned"));
+    assert_eq!(number("other_failures"), 0);
+    assert_eq!(
+        number("records_seen") + number("errors_seen") + number("timeouts_seen"),
+        40,
+        "every request ends with a record or a reason"
+    );
+    assert!(number("errors_planned") > 0 && number("timeouts_planned") > 0);
+    assert_eq!(figure(&report, title, "counts_match_plan"), true);
+    // Each failure is reported with its own login.
+    let failures = figure(&report, title, "failures").as_array().unwrap();
+    assert_eq!(failures.len() as u64, number("errors_seen") + number("timeouts_seen"));
+    assert!(
+        failures
+            .iter()
+            .all(|f| f["login"].is_string() && f["message"].is_string())
+    );
+}
+
+#[test]
+fn a_server_told_to_fail_everything_fails_everything() {
+    let report = report(&["--requests", "6", "--error-rate", "1", "--timeout-rate", "0"]);
+    let title = "Failures";
+    assert_eq!(figure(&report, title, "errors_seen"), 6);
+    assert_eq!(figure(&report, title, "records_seen"), 0);
+    assert_eq!(figure(&report, title, "timeouts_seen"), 0);
+    // ... and a server told to fail nothing fails nothing.
+    let calm = self::report(&["--requests", "6", "--error-rate", "0", "--timeout-rate", "0"]);
+    assert_eq!(figure(&calm, title, "records_seen"), 6);
+    assert_eq!(figure(&calm, title, "failures").as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn fetching_is_classified_as_waiting() {
+    let report = report(&[]);
+    let profiles = figure(&report, "Profiling", "profiles").as_array().unwrap();
+    // Fetching only waits: the CPU time of a request is a sliver of its wall time, and a busy
+    // machine only makes that sliver smaller. (The CPU-bound job is not checked here: on a
+    // machine shared with other programs, computing threads wait for a core too.)
+    assert!(!profiles.is_empty());
+    for profile in profiles {
+        assert!(profile["verdict"].as_str().unwrap().starts_with("waiting"), "{profile}");
+    }
+}
+
+#[test]
+fn nothing_is_left_after_a_run() {
+    let report = report(&[]);
+    let title = "Shutting the servers down";
+    assert_eq!(figure(&report, title, "ports_left_listening"), 0);
+    assert_eq!(figure(&report, title, "child_processes_left"), 0);
+    assert_eq!(figure(&report, title, "threads_left"), 1);
+    for port in figure(&report, title, "server_ports").as_array().unwrap() {
+        let port = port.as_u64().unwrap() as u16;
+        assert_ne!(
+            slowserver::system::is_listening(port),
+            Some(true),
+            "port {port} still listens"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_no_server_and_no_port() {
+    for (millis, how) in [
+        (150, Interrupt::Group),
+        (400, Interrupt::Process),
+        (900, Interrupt::Group),
+    ] {
+        // A slower server, so that the interrupt lands while requests are in flight.
+        let outcome = lesson()
+            .args(["--quick", "--delay", "40"])
+            .interrupt_after(Duration::from_millis(millis), how)
+            .timeout(Duration::from_secs(60))
+            .go();
+        outcome.assert_clean();
+        assert!(!outcome.timed_out, "{}", outcome.describe());
+        for port in listening_ports_named_in(&outcome.stdout) {
+            assert_ne!(
+                slowserver::system::is_listening(port),
+                Some(true),
+                "port {port} still listens after Ctrl-C\n{}",
+                outcome.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn contradicting_flags_are_refused_before_anything_runs() {
+    for args in [
+        ["--jitter", "100", "--delay", "50"],
+        ["--error-rate", "0.8", "--timeout-rate", "0.5"],
+        ["--timeout", "10", "--delay", "50"],
+    ] {
+        let outcome = lesson().args(["--quick", "--json"]).args(args).go();
+        outcome.assert_code(2);
+        outcome.assert_clean();
+        assert_eq!(outcome.stderr.trim().lines().count(), 1, "{}", outcome.describe());
+        assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
+    }
+}
+
+/// The ports of the servers the lesson said it started (`127.0.0.1:PORT` in its text).
+fn listening_ports_named_in(stdout: &str) -> Vec<u16> {
+    stdout
+        .split("127.0.0.1:")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
