@@ -1,0 +1,179 @@
+//! lesson08_async, run as a student would: answers, counts and what the OS says, never timings.
+//!
+//! - every way (threads, event loop, poll loop, the pitfall's three) gets every record once;
+//! - the event loop and the poll loop run on one thread, the other way on many;
+//! - when the machine's limits cannot hold the connections asked for, the lesson says how many
+//!   fit and uses those instead of failing;
+//! - no server process, port or thread is left, after a run and after Ctrl-C.
+
+use serde_json::Value;
+use std::time::Duration;
+use testkit::{Interrupt, Run};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_lesson08_async");
+
+fn report(args: &[&str]) -> Value {
+    let outcome = Run::new(BINARY).args(["--quick", "--json"]).args(args).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    outcome.json()
+}
+
+fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
+    report["sections"]
+        .as_array()
+        .and_then(|sections| {
+            sections
+                .iter()
+                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
+        })
+        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+}
+
+fn figure<'a>(report: &'a Value, title: &str, key: &str) -> &'a Value {
+    let value = &section(report, title)["figures"][key];
+    assert!(!value.is_null(), "no figure {key} in section '{title}'");
+    value
+}
+
+#[test]
+fn every_way_gets_every_record_once_and_the_loops_use_one_thread() {
+    let report = report(&["--seed", "7", "--connections", "150"]);
+    assert_eq!(report["params"]["connections"], 150);
+
+    let title = "Many clients waiting at once";
+    let comparison = &section(&report, title)["comparisons"][0];
+    assert_eq!(comparison["answers_agree"], true);
+    let answer = comparison["answer"].as_str().unwrap();
+    assert!(answer.contains("requests: 150, records: 150, failures: 0"), "{answer}");
+    let one_thread = figure(&report, title, "one_thread");
+    let threads = figure(&report, title, "thread_per_connection");
+    assert_eq!(one_thread["records"], 150);
+    assert_eq!(threads["records"], 150);
+    // The event loop is one thread, whatever the timing; the other way starts one per client.
+    assert_eq!(one_thread["peak_threads"], 1);
+    assert!(threads["peak_threads"].as_u64().unwrap() > 1, "{threads}");
+    for variant in [one_thread, threads] {
+        let held = variant["connections_held"].as_u64().unwrap();
+        assert!((1..=150).contains(&held), "{variant}");
+        assert!(variant["server_peak_connections"].as_u64().unwrap() <= 150, "{variant}");
+    }
+    assert!(figure(&report, title, "memory_ratio_one_thread_to_threads").is_number());
+
+    let title = "Under the hood";
+    let poll_loop = figure(&report, title, "poll_loop");
+    assert_eq!(poll_loop["records"], 150);
+    assert_eq!(poll_loop["peak_threads"], 1);
+    assert!(figure(&report, title, "poll_calls").as_u64().unwrap() > 0);
+    let trace: Vec<&str> = figure(&report, title, "demo_trace")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(trace.iter().any(|line| line.starts_with("poll →")), "{trace:?}");
+    assert_eq!(
+        trace.iter().filter(|line| line.contains("reply complete")).count(),
+        5,
+        "{trace:?}"
+    );
+}
+
+#[test]
+fn the_pitfall_changes_who_waits_not_the_answers() {
+    let report = report(&["--seed", "3"]);
+    let title = "The pitfall";
+    let comparison = &section(&report, title)["comparisons"][0];
+    assert_eq!(comparison["answers_agree"], true);
+    let connections = figure(&report, title, "pitfall_connections").as_u64().unwrap();
+    let answer = comparison["answer"].as_str().unwrap();
+    assert!(
+        answer.contains(&format!("requests: {connections}, records: {connections}, failures: 0")),
+        "{answer}"
+    );
+    // The heavy work ran in both: its answer is there.
+    assert!(answer.contains("Some("), "{answer}");
+    let response = figure(&report, title, "response_times_of_the_others");
+    for variant in ["no heavy work", "heavy work on the loop", "heavy work off the loop"] {
+        assert_eq!(response[variant]["count"], connections - 1, "{response}");
+    }
+}
+
+#[test]
+fn too_few_file_descriptors_mean_fewer_connections_not_a_failure() {
+    // Run under a hard open-file limit of 200: 1000 connections cannot fit in one process.
+    let command = format!("ulimit -n 200 && exec {BINARY} --quick --json --connections 1000");
+    let outcome = Run::new("/bin/sh").args(["-c", &command]).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    let report = outcome.json();
+    let connections = report["params"]["connections"].as_u64().unwrap();
+    assert!(connections < 200, "{connections}");
+    assert_eq!(report["params"]["connections_requested"], 1000);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.contains("do not fit") && w.contains("open-file limit"))),
+        "{warnings:?}"
+    );
+    let one_thread = figure(&report, "Many clients waiting at once", "one_thread");
+    assert_eq!(one_thread["records"], connections);
+}
+
+#[test]
+fn nothing_is_left_after_a_run() {
+    let report = report(&[]);
+    let title = "Shutting the servers down";
+    assert_eq!(figure(&report, title, "ports_left_listening"), 0);
+    assert_eq!(figure(&report, title, "child_processes_left"), 0);
+    assert_eq!(figure(&report, title, "threads_left"), 1);
+    let ports = figure(&report, title, "server_ports").as_array().unwrap();
+    assert_eq!(ports.len(), 2);
+    for port in ports {
+        let port = port.as_u64().unwrap() as u16;
+        assert_ne!(
+            slowserver::system::is_listening(port),
+            Some(true),
+            "port {port} still listens"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_no_server_no_client_and_no_port() {
+    for (millis, how) in [
+        (100, Interrupt::Group),
+        (350, Interrupt::Process),
+        (700, Interrupt::Group),
+        (1200, Interrupt::Process),
+    ] {
+        let outcome = Run::new(BINARY)
+            .args(["--quick"])
+            .interrupt_after(Duration::from_millis(millis), how)
+            .timeout(Duration::from_secs(60))
+            .go();
+        outcome.assert_clean();
+        assert!(!outcome.timed_out, "{}", outcome.describe());
+        for port in ports_named_in(&outcome.stdout) {
+            assert_ne!(
+                slowserver::system::is_listening(port),
+                Some(true),
+                "port {port} still listens after Ctrl-C\n{}",
+                outcome.describe()
+            );
+        }
+    }
+}
+
+/// The ports in `127.0.0.1:PORT` mentions in the lesson's text.
+fn ports_named_in(stdout: &str) -> Vec<u16> {
+    stdout
+        .split("127.0.0.1:")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
