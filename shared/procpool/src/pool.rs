@@ -359,7 +359,10 @@ impl<I: Wire, O: Wire> ProcessPool<I, O> {
         if count == 0 {
             return Ok(None);
         }
-        let Ok(length) = u32::try_from(message.len() - 4) else {
+        let Some(length) = u32::try_from(message.len() - 4)
+            .ok()
+            .filter(|&length| length as usize <= MAX_FRAME)
+        else {
             return Err(self.fail(PoolError::Protocol(format!(
                 "a chunk of {count} items encodes to {} bytes; use a smaller chunk size",
                 message.len()
@@ -437,7 +440,7 @@ impl<I: Wire, O: Wire> ProcessPool<I, O> {
         // Its end of the pipe is closed, so it has exited or is about to: wait for it.
         self.workers[worker].close_pipes();
         let how = match children::wait(pid) {
-            Ok(WaitStatus::Exited(_, code)) => format!("exited with status {code}"),
+            Ok(WaitStatus::Exited(_, code)) => format!("exited with status {code}{}", exit_reason(code)),
             Ok(WaitStatus::Signaled(_, signal, _)) => format!("was killed by {signal}"),
             Ok(other) => format!("ended ({other:?})"),
             Err(error) => format!("could not be waited for ({error})"),
@@ -541,11 +544,30 @@ pub fn wait_until_single_threaded(timeout: Duration) -> Result<(), PoolError> {
     }
 }
 
+/// Exit statuses of a worker that gives up for a reason of the pool's own (a panic in the
+/// work function ends it with 101, as any forked child).
+const EXIT_NO_PIPES: i32 = 70;
+const EXIT_BAD_READ: i32 = 71;
+const EXIT_BAD_MESSAGE: i32 = 72;
+const EXIT_CANNOT_REPLY: i32 = 73;
+
+/// What a worker's exit status means, when it is one the pool gives it.
+fn exit_reason(code: i32) -> &'static str {
+    match code {
+        101 => " (the work function panicked)",
+        EXIT_NO_PIPES => " (it could not use its pipes)",
+        EXIT_BAD_READ => " (reading its next chunk failed)",
+        EXIT_BAD_MESSAGE => " (it received a chunk it could not decode)",
+        EXIT_CANNOT_REPLY => " (it could not send its results: a result too large, or the parent stopped reading)",
+        _ => "",
+    }
+}
+
 /// The body of a worker process: read a chunk, compute each item, send results back in
 /// batches; stop at end-of-file. Returns the exit status.
 fn worker_loop<I: Wire, O: Wire>(slot: &AtomicU64, tasks: &OwnedFd, results: &OwnedFd, work: &impl Fn(I) -> O) -> i32 {
     let (Ok(tasks), Ok(results)) = (tasks.try_clone(), results.try_clone()) else {
-        return 70;
+        return EXIT_NO_PIPES;
     };
     let mut tasks = File::from(tasks);
     let mut results = File::from(results);
@@ -555,11 +577,11 @@ fn worker_loop<I: Wire, O: Wire>(slot: &AtomicU64, tasks: &OwnedFd, results: &Ow
         match read_frame(&mut tasks, &mut frame) {
             Ok(true) => {}
             Ok(false) => return 0, // the pool is shutting down
-            Err(_) => return 71,
+            Err(_) => return EXIT_BAD_READ,
         }
         let mut input = &frame[..];
         let (Ok(first), Ok(count)) = (u64::decode(&mut input), u32::decode(&mut input)) else {
-            return 72;
+            return EXIT_BAD_MESSAGE;
         };
         let (first, count) = (first as usize, count as usize);
         let mut batch_first = first;
@@ -567,7 +589,7 @@ fn worker_loop<I: Wire, O: Wire>(slot: &AtomicU64, tasks: &OwnedFd, results: &Ow
         let mut in_batch = 0u32;
         for index in first..first + count {
             let Ok(item) = I::decode(&mut input) else {
-                return 72;
+                return EXIT_BAD_MESSAGE;
             };
             // Relaxed is enough: the slot carries only this number, which the parent reads
             // after this process has died and been reaped, and exit and wait order memory.
@@ -578,7 +600,7 @@ fn worker_loop<I: Wire, O: Wire>(slot: &AtomicU64, tasks: &OwnedFd, results: &Ow
             in_batch += 1;
             if batch.len() >= FLUSH_BYTES || index + 1 == first + count {
                 if finish_batch(&mut batch, in_batch).is_err() || results.write_all(&batch).is_err() {
-                    return 73; // the parent is gone or stopped listening
+                    return EXIT_CANNOT_REPLY;
                 }
                 batch_first = index + 1;
                 start_batch(&mut batch, batch_first);
@@ -598,7 +620,10 @@ fn start_batch(batch: &mut Vec<u8>, first: usize) {
 }
 
 fn finish_batch(batch: &mut [u8], count: u32) -> Result<(), ()> {
-    let length = u32::try_from(batch.len() - 4).map_err(|_| ())?;
+    let length = u32::try_from(batch.len() - 4)
+        .ok()
+        .filter(|&length| length as usize <= MAX_FRAME)
+        .ok_or(())?;
     // The CPU clock is read last, so it includes encoding this batch.
     let cpu = own_cpu_time().as_nanos().min(u128::from(u64::MAX)) as u64;
     batch[..4].copy_from_slice(&length.to_le_bytes());
