@@ -97,7 +97,7 @@ fn cores_at_rest(lesson: &Lesson, watch: Watch) -> anyhow::Result<()> {
     );
     say!(
         lesson,
-        "  (/proc/stat, in ticks of 1/100 s). A core's load over an interval is its busy share of that interval:"
+        "  (/proc/stat, in clock ticks, usually 1/100 s). A core's load over an interval is its busy share of it:"
     );
     say!(
         lesson,

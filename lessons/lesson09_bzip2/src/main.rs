@@ -349,9 +349,10 @@ fn what_moving_bytes_costs(
     lesson.figure("bytes_to_workers", moved.bytes_sent);
     lesson.figure("bytes_from_workers", moved.bytes_received);
     lesson.figure("shipping_share_of_pool_time", timing::ratio(piping, pool_time));
-    lesson.notice(
-        "Shipping is a real but modest share here because each request carries milliseconds of work per 100 kB moved. With less work per byte (lesson 06's word count) the copies cost more than the work itself.",
-    );
+    lesson.notice(&format!(
+        "Moving the bytes took {} of the process pool's time here: each request carries milliseconds of decompression for every few hundred kB it moves. With less work per byte (lesson 06's word count) the copies cost more than the work itself.",
+        format::percent(timing::ratio(piping, pool_time))
+    ));
     Ok(())
 }
 
