@@ -17,17 +17,19 @@
 //! **How to run.** `cargo run -p lesson08_async` (add `--quick`, `--json`, `--step`; `--help`
 //! lists the knobs: connections, the server's delay, the blocking call's length).
 
-mod child;
+mod experiment;
 mod poll_loop;
 
 use anyhow::{Context, bail};
-use child::{OpenConnections, Peaks, Resources, resources_now, run_in_child};
 use clap::Parser;
 use course::chart::Bars;
 use course::table::Table;
 use course::timing::{self, Comparison, Latencies, Measurement, Runs, format};
 use course::{Lesson, say};
-use serde::{Deserialize, Serialize};
+use experiment::{
+    Measured, MemoryUse, OpenConnections, Outcome, Peaks, VariantReport, measured_in_child, nanos, resources_now,
+};
+use serde::Serialize;
 use slowserver::{Config, FetchError, ServerProcess, UserRecord, fetch_user, fetch_user_async, protocol, system};
 use std::net::{SocketAddr, SocketAddrV4};
 use std::process::ExitCode;
@@ -749,174 +751,6 @@ fn calibrate_heavy_work(target: Duration) -> u64 {
 /// How long a blocking client waits for its reply before giving up.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// One client's outcome, checked by the client itself: small, so that keeping ten thousand of
-/// them costs both ways the same little memory.
-#[derive(Debug, Serialize, Deserialize)]
-struct Outcome {
-    /// A hash of the record, if it came back and is this login's.
-    record_hash: Option<u64>,
-    failure: Option<String>,
-    /// From connect to complete reply (`None`: not counted among the response times).
-    response_ns: Option<u64>,
-}
-
-impl Outcome {
-    fn of(login: &str, result: FetchResult, time: Duration) -> Outcome {
-        let (record_hash, failure) = match result {
-            Ok(record) if record.login == login => (Some(record_hash(&record)), None),
-            Ok(record) => (None, Some(format!("{login}: the record of {} came back", record.login))),
-            Err(error) => (None, Some(format!("{login}: {error}"))),
-        };
-        Outcome {
-            record_hash,
-            failure,
-            response_ns: Some(nanos(time)),
-        }
-    }
-}
-
-/// What every way of fetching must agree on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Replies {
-    requests: usize,
-    records: usize,
-    failures: usize,
-    /// A hash of every record, whatever order they came in.
-    fingerprint: u64,
-}
-
-/// What an experiment reports from its child process.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct VariantReport {
-    replies: Replies,
-    /// The first failure, if any, to say what went wrong.
-    failure_example: Option<String>,
-    /// The most client sockets open at the same moment.
-    connections_held: usize,
-    peak_threads: Option<usize>,
-    peak_page_tables: Option<u64>,
-    start: Resources,
-    end: Resources,
-    response_times_ns: Vec<u64>,
-    heartbeat_lateness_ns: Vec<u64>,
-    heavy_answer: Option<u64>,
-    blocking_call_ns: u64,
-    replies_due_during_the_call: usize,
-    poll_calls: u64,
-    events: u64,
-    trace: Vec<String>,
-}
-
-impl VariantReport {
-    /// Tallies the outcomes and reads the memory figures.
-    fn new(outcomes: Vec<Outcome>, connections_held: usize, peaks: &Peaks, start: Resources) -> Self {
-        peaks.sample();
-        let mut report = VariantReport {
-            connections_held,
-            peak_threads: peaks.threads(),
-            peak_page_tables: peaks.page_tables(),
-            start,
-            end: resources_now(),
-            ..VariantReport::default()
-        };
-        report.replies.requests = outcomes.len();
-        for outcome in outcomes {
-            report.response_times_ns.extend(outcome.response_ns);
-            match (outcome.record_hash, outcome.failure) {
-                (Some(hash), _) => {
-                    report.replies.records += 1;
-                    report.replies.fingerprint = report.replies.fingerprint.wrapping_add(hash);
-                }
-                (None, failure) => {
-                    report.replies.failures += 1;
-                    report.failure_example = report.failure_example.or(failure);
-                }
-            }
-        }
-        report
-    }
-}
-
-/// Memory that one way used, in bytes: what RSS shows, and what it leaves out.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-struct MemoryUse {
-    /// The process's peak resident memory (`VmHWM`).
-    resident: Option<u64>,
-    /// Its page tables at their largest (`VmPTE`, sampled).
-    page_tables: Option<u64>,
-    /// The kernel stacks of its threads at their most (one per thread).
-    kernel_stacks: Option<u64>,
-}
-
-impl MemoryUse {
-    fn of(report: &VariantReport) -> MemoryUse {
-        MemoryUse {
-            resident: report.end.peak_rss,
-            page_tables: report.peak_page_tables.max(report.end.page_tables),
-            kernel_stacks: match (report.peak_threads, report.start.kernel_stack_per_thread) {
-                (Some(threads), Some(each)) => Some(threads as u64 * each),
-                _ => None,
-            },
-        }
-    }
-
-    fn total(&self) -> Option<u64> {
-        Some(self.resident? + self.page_tables? + self.kernel_stacks?)
-    }
-}
-
-fn record_hash(record: &UserRecord) -> u64 {
-    let text = format!(
-        "{}|{}|{}|{}|{}",
-        record.login, record.name, record.id, record.joined, record.public_repos
-    );
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// An experiment's report with its measurement, checked against the server's count.
-struct Measured {
-    report: VariantReport,
-    measurement: Measurement,
-    server_peak_connections: u64,
-}
-
-/// Runs `experiment` in a child process with the server's counters reset before; checks that
-/// every client got its record and that the server was asked for `logins` different logins,
-/// once each.
-fn measured_in_child(
-    server: &ServerProcess,
-    logins: usize,
-    experiment: impl FnOnce() -> anyhow::Result<VariantReport>,
-) -> anyhow::Result<Measured> {
-    server.reset_stats()?;
-    let (report, measurement) = run_in_child(experiment)?;
-    let stats = server.stats()?;
-    if let Some(example) = &report.failure_example {
-        bail!(
-            "{} of {logins} requests failed, for example {example}",
-            report.replies.failures
-        );
-    }
-    if stats.user_requests != logins as u64 || stats.distinct_logins != logins as u64 {
-        bail!(
-            "the server was asked {} times for {} different logins, not once for each of {logins}",
-            stats.user_requests,
-            stats.distinct_logins
-        );
-    }
-    Ok(Measured {
-        report,
-        measurement,
-        server_peak_connections: stats.peak_open_connections,
-    })
-}
-
 /// Connections, threads and memory of each way, side by side; returns the memory of each.
 fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measured)]) -> Vec<MemoryUse> {
     let unknown = || "?".to_string();
@@ -1125,47 +959,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn outcomes_are_checked_and_tallied() {
-        let config = Config::default();
-        let logins = logins(3);
-        let outcomes = vec![
-            Outcome::of(&logins[0], Ok(config.record(&logins[0])), Duration::from_millis(1)),
-            Outcome::of(
-                &logins[1],
-                Err(FetchError::Io("reset".into())),
-                Duration::from_millis(2),
-            ),
-            Outcome::of(&logins[2], Ok(config.record(&logins[0])), Duration::from_millis(3)),
-        ];
-        let report = VariantReport::new(outcomes, 3, &Peaks::default(), Resources::default());
-        assert_eq!(report.replies.requests, 3);
-        assert_eq!(report.replies.records, 1);
-        assert_eq!(report.replies.failures, 2, "a record for another login is a failure");
-        assert!(report.failure_example.is_some());
-        assert_eq!(report.response_times_ns, vec![1_000_000, 2_000_000, 3_000_000]);
-    }
-
-    #[test]
-    fn the_fingerprint_ignores_order() {
-        let config = Config::default();
-        let logins = logins(4);
-        let outcome = |login: &String| Outcome::of(login, Ok(config.record(login)), Duration::ZERO);
-        let forward = VariantReport::new(
-            logins.iter().map(outcome).collect(),
-            0,
-            &Peaks::default(),
-            Resources::default(),
-        );
-        let backward = VariantReport::new(
-            logins.iter().rev().map(outcome).collect(),
-            0,
-            &Peaks::default(),
-            Resources::default(),
-        );
-        assert_eq!(forward.replies, backward.replies);
-    }
-
-    #[test]
     fn a_blocking_call_counts_what_fell_due_while_it_ran() {
         let call = BlockingCall::default();
         let before = Instant::now();
@@ -1177,16 +970,5 @@ mod tests {
         let after = Instant::now();
         assert_eq!(call.count_inside(&[before, inside, after]), 1);
         assert!(call.nanos() >= 2_000_000);
-    }
-
-    #[test]
-    fn memory_in_all_needs_every_part() {
-        let known = MemoryUse {
-            resident: Some(10),
-            page_tables: Some(2),
-            kernel_stacks: Some(0),
-        };
-        assert_eq!(known.total(), Some(12));
-        assert_eq!(MemoryUse::default().total(), None);
     }
 }
