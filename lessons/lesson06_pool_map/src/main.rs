@@ -309,12 +309,15 @@ fn count_prime_threads_and_processes(lesson: &Lesson, numbers: &[u64], n_workers
         format::seconds(process.median.children.as_secs_f64())
     );
     let model = imbalance::schedule(&costs(numbers), n_workers, 1);
-    say!(
-        lesson,
-        "  Even a perfect machine could not beat {} here: {} numbers do not split evenly over {n_workers} workers (section 4).",
-        format::times(model.speedup()),
-        numbers.len()
-    );
+    if model.efficiency() < 0.999 {
+        say!(
+            lesson,
+            "  Even a perfect machine could not beat {} here: {} number{} of unequal size do not split evenly over {n_workers} workers (section 4).",
+            format::times(model.speedup()),
+            numbers.len(),
+            if numbers.len() == 1 { "" } else { "s" }
+        );
+    }
     lesson.figure("divisor_counts", &counts);
     lesson.figure("answers_checked_against", source);
     lesson.figure("iterations", iterations);
