@@ -310,12 +310,18 @@ fn count_prime_threads_and_processes(lesson: &Lesson, numbers: &[u64], n_workers
     );
     let model = imbalance::schedule(&costs(numbers), n_workers, 1);
     if model.efficiency() < 0.999 {
+        let why = if numbers.len() < n_workers {
+            format!("{} number(s) cannot keep {n_workers} workers busy", numbers.len())
+        } else {
+            format!(
+                "{} numbers of unequal size do not split evenly over {n_workers} workers",
+                numbers.len()
+            )
+        };
         say!(
             lesson,
-            "  Even a perfect machine could not beat {} here: {} number{} of unequal size do not split evenly over {n_workers} workers (section 4).",
-            format::times(model.speedup()),
-            numbers.len(),
-            if numbers.len() == 1 { "" } else { "s" }
+            "  Even a perfect machine could not beat {} here: {why} (section 4).",
+            format::times(model.speedup())
         );
     }
     lesson.figure("divisor_counts", &counts);
