@@ -448,6 +448,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
             });
         }
         barrier.wait();
+        say!(lesson, "    {live} threads started and waiting");
         let during = observe::status_memory(me);
         barrier.wait();
         during
@@ -462,8 +463,8 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
         page_tables: per(during.page_tables.saturating_sub(before.page_tables)),
     };
     wait_until_single_threaded(Duration::from_secs(2))?;
-    let (forked, forked_alive_at) = forked_processes_memory(live)?;
-    let (spawned, spawned_alive_at) = spawned_programs_memory(live)?;
+    let (forked, forked_alive_at) = forked_processes_memory(lesson, live)?;
+    let (spawned, spawned_alive_at) = spawned_programs_memory(lesson, live)?;
     // When all of them were alive at once, since the lesson started (the tests interrupt there).
     lesson.figure("forked_alive_at_s", forked_alive_at.as_secs_f64());
     lesson.figure("spawned_alive_at_s", spawned_alive_at.as_secs_f64());
@@ -960,7 +961,7 @@ fn thread_and_join() -> anyhow::Result<bool> {
 
 /// `live` forked children, each blocked reading a pipe; returns the average one's memory, and
 /// when they were all alive.
-fn forked_processes_memory(live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
+fn forked_processes_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
     let (release_read, release_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
     let mut release_write = Some(release_write);
     let mut pids = Vec::new();
@@ -982,6 +983,7 @@ fn forked_processes_memory(live: usize) -> anyhow::Result<(observe::Memory, Dura
         }
     }
     let alive_at = since_start();
+    say!(lesson, "    {} forked processes waiting", pids.len());
     let memory = average_memory(&pids);
     // End of file on the pipe: every child's read returns, and it exits.
     drop(release_write);
@@ -994,7 +996,7 @@ fn forked_processes_memory(live: usize) -> anyhow::Result<(observe::Memory, Dura
 
 /// `live` copies of `cat` reading from a pipe; returns the average one's memory, and when they
 /// were all alive.
-fn spawned_programs_memory(live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
+fn spawned_programs_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
     let mut programs = Vec::new();
     let mut result = Ok(());
     for _ in 0..live {
@@ -1013,6 +1015,7 @@ fn spawned_programs_memory(live: usize) -> anyhow::Result<(observe::Memory, Dura
     }
     let pids: Vec<Pid> = programs.iter().map(|c| Pid::from_raw(c.id() as i32)).collect();
     let alive_at = since_start();
+    say!(lesson, "    {} copies of `cat` waiting", pids.len());
     let memory = average_memory(&pids);
     for mut program in programs {
         // Closing its input ends `cat`.
