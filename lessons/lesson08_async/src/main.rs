@@ -113,7 +113,7 @@ fn one_thread_against_a_thread_per_connection(
         lesson,
         "  {} clients each fetch one record. One after another that would take {}; together, about one delay.",
         format::count(connections as u64),
-        format::seconds(settings.delay.as_secs_f64() * connections as f64)
+        in_hours_too(settings.delay.as_secs_f64() * connections as f64)
     );
     say!(
         lesson,
@@ -815,6 +815,15 @@ fn variant_figures(run: &Measured, memory: &MemoryUse) -> serde_json::Value {
         "memory_total_bytes": memory.total(),
         "peak_virtual_bytes": report.end.peak_virtual,
     })
+}
+
+/// `30000 s (8.3 hours)`: a long time, in a unit a person feels.
+fn in_hours_too(seconds: f64) -> String {
+    if seconds >= 3600.0 {
+        format!("{} ({:.1} hours)", format::seconds(seconds), seconds / 3600.0)
+    } else {
+        format::seconds(seconds)
+    }
 }
 
 fn latencies_of(nanos: &[u64]) -> Latencies {

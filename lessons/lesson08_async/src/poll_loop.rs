@@ -157,16 +157,12 @@ pub fn fetch_all_with_poll(
 }
 
 /// A non-blocking socket, connecting: `connect` returns at once, usually "in progress".
-fn start_connecting(server: SocketAddrV4) -> nix::Result<TcpStream> {
-    let socket = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
+fn start_connecting(server: SocketAddrV4) -> std::io::Result<TcpStream> {
+    let socket = TcpStream::from(socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None)?);
+    socket.set_nonblocking(true)?;
     match connect(socket.as_raw_fd(), &SockaddrIn::from(server)) {
-        Ok(()) | Err(Errno::EINPROGRESS) => Ok(TcpStream::from(socket)),
-        Err(error) => Err(error),
+        Ok(()) | Err(Errno::EINPROGRESS) => Ok(socket),
+        Err(error) => Err(error.into()),
     }
 }
 

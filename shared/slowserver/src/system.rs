@@ -31,7 +31,9 @@ pub fn raise_open_file_limit() -> nix::Result<OpenFileLimit> {
         hard
     };
     if soft < ceiling {
-        setrlimit(Resource::RLIMIT_NOFILE, ceiling, hard)?;
+        // Some systems refuse more than a fixed maximum (macOS: 10,240) whatever the hard
+        // limit says: then the soft limit stays as it was, and the caller sees so.
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, ceiling, hard);
     }
     let (now, _) = getrlimit(Resource::RLIMIT_NOFILE)?;
     Ok(OpenFileLimit {
