@@ -28,6 +28,19 @@
 //!
 //! The server is event-driven (a tokio runtime on one thread), so it holds tens of thousands of
 //! connections that are all waiting on their delay.
+//!
+//! ```
+//! use slowserver::{Config, Server, fetch_user};
+//! use std::time::Duration;
+//!
+//! let config = Config { delay: Duration::from_millis(5), ..Config::default() };
+//! let server = Server::start(config.clone())?;
+//! let record = fetch_user(server.addr(), "ada", Duration::from_secs(10))?;
+//! assert_eq!(record, config.record("ada")); // the seed decides every record
+//! let stats = server.stop(); // closes the port and every connection
+//! assert_eq!((stats.user_requests, stats.records_sent), (1, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod client;
 mod config;
