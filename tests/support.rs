@@ -10,19 +10,26 @@ pub fn root() -> &'static Path {
 }
 
 /// Every lesson: the folders under `lessons/` that hold a `Cargo.toml`, in course order.
-/// `LESSONS=a,b` narrows the list while working on a few lessons.
-pub fn lessons() -> Vec<String> {
-    let only: Option<Vec<String>> = std::env::var("LESSONS")
-        .ok()
-        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect());
+pub fn all_lessons() -> Vec<String> {
     let mut lessons: Vec<String> = std::fs::read_dir(root().join("lessons"))
         .expect("lessons/ exists")
         .flatten()
         .filter(|entry| entry.path().join("Cargo.toml").is_file())
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| only.as_ref().is_none_or(|only| only.contains(name)))
         .collect();
     lessons.sort();
+    lessons
+}
+
+/// The lessons under test: all of them, or those named in `LESSONS=a,b` while working on a few.
+pub fn lessons() -> Vec<String> {
+    let only: Option<Vec<String>> = std::env::var("LESSONS")
+        .ok()
+        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect());
+    let lessons: Vec<String> = all_lessons()
+        .into_iter()
+        .filter(|name| only.as_ref().is_none_or(|only| only.contains(name)))
+        .collect();
     assert!(
         !lessons.is_empty(),
         "no lessons found under lessons/ (LESSONS={:?})",

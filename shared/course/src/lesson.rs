@@ -36,6 +36,7 @@ pub struct Lesson {
     machine: Machine,
     started: Instant,
     report: Mutex<Report>,
+    header: std::sync::Once,
 }
 
 #[derive(Debug, Default)]
@@ -82,7 +83,7 @@ pub fn run<P: Serialize>(
 }
 
 impl Lesson {
-    /// Starts a lesson and prints its header (in text mode).
+    /// Starts a lesson. In text mode its header is printed before its first line of text.
     pub fn new<P: Serialize>(info: Info, common: &CommonArgs, params: &P) -> Self {
         let machine = Machine::detect();
         let mut params = serde_json::to_value(params).unwrap_or(Value::Null);
@@ -92,7 +93,7 @@ impl Lesson {
         {
             object.extend(common);
         }
-        let lesson = Lesson {
+        Lesson {
             info,
             common: common.clone(),
             report: Mutex::new(Report {
@@ -102,18 +103,27 @@ impl Lesson {
             }),
             machine,
             started: Instant::now(),
-        };
-        lesson.header();
-        lesson
+            header: std::sync::Once::new(),
+        }
     }
 
-    fn header(&self) {
-        self.say(style::bold(&format!("{} · {}", self.info.package, self.info.title)));
-        self.say(format!("  machine  {}", self.machine.summary()));
-        self.say(format!("  build    {}", self.machine.build()));
-        for warning in self.machine.warnings() {
-            self.say(style::yellow(&format!("  warning: {warning}")));
-        }
+    /// Prints the header before the lesson's first line of text, so that a lesson that refuses
+    /// its input (a usage error) prints nothing but the one line on stderr.
+    fn header_first(&self) {
+        self.header.call_once(|| {
+            let mut lines = vec![
+                style::bold(&format!("{} · {}", self.info.package, self.info.title)),
+                format!("  machine  {}", self.machine.summary()),
+                format!("  build    {}", self.machine.build()),
+            ];
+            for warning in self.machine.warnings() {
+                lines.push(style::yellow(&format!("  warning: {warning}")));
+            }
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+        });
     }
 
     /// The common flags, for `quick` / `seed` / `pick`.
@@ -151,6 +161,7 @@ impl Lesson {
     /// Prints one line of text (nothing under `--json`). See also the [`crate::say!`] macro.
     pub fn say(&self, line: impl Display) {
         if self.is_text() {
+            self.header_first();
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not the lesson's failure: carry on quietly.
             let _ = writeln!(out, "{line}");
@@ -160,6 +171,7 @@ impl Lesson {
     /// Writes text without a newline and flushes it: for redrawing a live display in place.
     pub fn write_raw(&self, text: &str) {
         if self.is_text() {
+            self.header_first();
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
