@@ -22,6 +22,7 @@
 mod link;
 mod model;
 mod observe;
+mod watch;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -30,14 +31,15 @@ use course::children;
 use course::table::Table;
 use course::timing::{Latencies, format};
 use course::{Lesson, say};
-use model::{Exit, ProcessTable, State, WaitOutcome};
+use model::{Exit, ProcessTable, WaitOutcome};
 use nix::sys::signal::{self, SigSet, Signal};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::{WaitPidFlag, WaitStatus};
 use nix::unistd::{Pid, getpid, getppid};
 use serde::Serialize;
 use std::ffi::CString;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use watch::{Watch, describe_status, ps_table, show_signals, wait_for_change, wait_for_parent, wait_for_state};
 
 #[derive(Parser, serde::Serialize)]
 #[command(
@@ -88,6 +90,18 @@ fn main() -> ExitCode {
         lesson.param("buffer_mib", buffer_mib);
         lesson.param("fork_mib", fork_mib);
         lesson.param("samples", samples);
+        // The buffer and the child's copy of what it writes, then the memory held while fork is
+        // timed: refuse up front what this machine cannot hold.
+        let needed_mib = (buffer_mib as f64 * (1.0 + args.write_fraction)).max(fork_mib as f64) as u64;
+        if let Some(available) = observe::available_memory()
+            && (needed_mib << 20) > available / 10 * 8
+        {
+            return Err(course::usage_error(format!(
+                "--buffer-mib, --write-fraction and --fork-mib need up to {} of memory, but only {} is available",
+                format::bytes(needed_mib << 20),
+                format::bytes(available)
+            )));
+        }
         if !observe::HAS_PROC {
             lesson
                 .warn("this platform has no /proc: the lesson runs every step but cannot show what the kernel reports");
@@ -129,6 +143,11 @@ fn anatomy(lesson: &Lesson) {
             status.threads
         );
     }
+    say!(
+        lesson,
+        "  error status: errno, kept per thread for the last failed system call; the exit status is what"
+    );
+    say!(lesson, "  the process leaves its parent when it ends (section 2).");
 
     say!(lesson);
     say!(
@@ -1043,218 +1062,6 @@ fn copy_on_write_child(end: &link::ChildEnd, buffer: &mut [u8], written: usize) 
             _ => return 1,
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Watching a child.
-
-/// One observed step of section 3.
-#[derive(Debug, Serialize)]
-struct StepRow {
-    at_s: f64,
-    action: String,
-    expected: Option<char>,
-    observed: Option<char>,
-    lecture_name: String,
-    waits_in: Option<String>,
-    cpu_s: Option<f64>,
-    waited_for_core_s: Option<f64>,
-    as_predicted: bool,
-    /// When the step began, since the lesson started.
-    since_start_s: f64,
-}
-
-/// Prints section 3's steps as they happen, so that a class can watch them live.
-struct Watch<'a> {
-    lesson: &'a Lesson,
-    pid: Pid,
-    hold: Duration,
-    born: Instant,
-    rows: Vec<StepRow>,
-}
-
-impl<'a> Watch<'a> {
-    fn new(lesson: &'a Lesson, hold: Duration) -> Self {
-        Watch {
-            lesson,
-            pid: Pid::from_raw(0),
-            hold,
-            born: Instant::now(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn header(&mut self) {
-        self.born = Instant::now();
-        say!(
-            self.lesson,
-            "  {:>8}  {:<44} {:<5} {:<20} {:<20} {:>8} {:>10}",
-            "time",
-            "the child",
-            "state",
-            "lecture's name",
-            "waits in",
-            "ran",
-            "waited"
-        );
-    }
-
-    /// Waits until the kernel shows the state the model predicts (at most a few seconds), holds
-    /// it when `hold` is set, then prints what the kernel says.
-    fn step(&mut self, action: &str, predicted: Option<&model::Process>, hold: bool) {
-        let expected = predicted.map(|p| p.state);
-        let within = Duration::from_secs(3) + 2 * self.hold;
-        let seen = wait_for_state(self.pid, expected.map(State::letter), within);
-        let at = self.born.elapsed();
-        let observed = seen.as_ref().map(|s| s.state);
-        let as_predicted = observed == expected.map(State::letter);
-        let lecture_name = match (expected, observed) {
-            (Some(state), Some(letter)) if letter == state.letter() => state.lecture_name().to_string(),
-            (_, Some(letter)) => model::lecture_name_of(letter).to_string(),
-            (None, None) => "gone (reaped)".to_string(),
-            (Some(_), None) => "cannot be read".to_string(),
-        };
-        let waits_in = match observed {
-            Some('R') | None => None,
-            Some(_) => observe::wait_channel(self.pid.as_raw()),
-        };
-        let cpu = seen.as_ref().map(|s| s.cpu);
-        let letter_text = match (observed, expected) {
-            (Some(letter), Some(state)) if letter != state.letter() => {
-                format!("{letter} (expected {})", state.letter())
-            }
-            (Some(letter), _) => letter.to_string(),
-            (None, _) => "-".to_string(),
-        };
-        let waited = seen.as_ref().and_then(|s| s.waited_for_core);
-        say!(
-            self.lesson,
-            "  {:>8}  {:<44} {:<5} {:<20} {:<20} {:>8} {:>10}",
-            format::duration(at),
-            action,
-            letter_text,
-            lecture_name,
-            waits_in.clone().unwrap_or_else(|| "-".to_string()),
-            cpu.map_or("-".to_string(), format::duration),
-            waited.map_or("-".to_string(), format::duration)
-        );
-        self.rows.push(StepRow {
-            at_s: at.as_secs_f64(),
-            action: action.to_string(),
-            expected: expected.map(State::letter),
-            observed,
-            lecture_name,
-            waits_in,
-            cpu_s: cpu.map(|c| c.as_secs_f64()),
-            waited_for_core_s: waited.map(|w| w.as_secs_f64()),
-            as_predicted,
-            since_start_s: since_start().as_secs_f64(),
-        });
-        // The line is out before the hold, so that the class can look at the child meanwhile.
-        if hold {
-            std::thread::sleep(self.hold);
-        }
-    }
-}
-
-/// Polls `/proc/<pid>/stat` until the state letter is `letter` (or, for `None`, until the
-/// process is gone), for at most `within`. Returns the last snapshot seen.
-fn wait_for_state(pid: Pid, letter: Option<char>, within: Duration) -> Option<observe::Snapshot> {
-    if !observe::HAS_PROC {
-        return None;
-    }
-    let deadline = Instant::now() + within;
-    loop {
-        let snapshot = observe::snapshot(pid.as_raw());
-        let reached = match (&snapshot, letter) {
-            (Some(s), Some(wanted)) => s.state == wanted,
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        if reached || Instant::now() >= deadline {
-            return snapshot;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-/// Polls until `pid`'s parent is `parent`, for at most `within`.
-fn wait_for_parent(pid: Pid, parent: Pid, within: Duration) -> Option<observe::Snapshot> {
-    let deadline = Instant::now() + within;
-    loop {
-        let snapshot = observe::snapshot(pid.as_raw());
-        let reached = snapshot.as_ref().is_none_or(|s| s.ppid == parent.as_raw());
-        if reached || Instant::now() >= deadline {
-            return snapshot;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-/// `waitpid` for a stop or a continue (not a reap): `flag` is WUNTRACED or WCONTINUED.
-fn wait_for_change(pid: Pid, flag: WaitPidFlag) -> anyhow::Result<WaitStatus> {
-    let status = waitpid(pid, Some(flag)).context("waitpid")?;
-    if matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
-        // It ended instead (killed from outside): it is reaped, so no longer to be cleaned up.
-        children::forget(pid);
-        bail!("the watched child ended unexpectedly: {status:?}");
-    }
-    Ok(status)
-}
-
-fn describe_status(status: &WaitStatus) -> String {
-    match status {
-        WaitStatus::Exited(_, code) => format!("exited with status {code}"),
-        WaitStatus::Signaled(_, signal, _) => format!("killed by {signal}"),
-        WaitStatus::Stopped(_, signal) => format!("stopped by {signal}"),
-        WaitStatus::Continued(_) => "continued".to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Lists this process and its children as `ps -o pid,ppid,stat,args` would; returns the rows.
-fn ps_table(lesson: &Lesson, me: Pid) -> Vec<observe::PsRow> {
-    let mut rows: Vec<observe::PsRow> = observe::ps_row(me.as_raw()).into_iter().collect();
-    rows.extend(observe::children_of(me.as_raw()).unwrap_or_default());
-    if rows.is_empty() {
-        say!(
-            lesson,
-            "  (the process table cannot be read on this platform; try `ps -o pid,ppid,stat,args`)"
-        );
-        return rows;
-    }
-    let mut table = Table::new(&["    PID", "PPID", "STAT", "COMMAND"]).left(3);
-    for row in &rows {
-        let command: String = row.command.chars().take(60).collect();
-        table.row([
-            format!("    {}", row.pid),
-            row.ppid.to_string(),
-            row.state.to_string(),
-            command,
-        ]);
-    }
-    lesson.table(&table);
-    rows
-}
-
-fn show_signals(lesson: &Lesson, status: &observe::Status) {
-    let list = |mask: u64| {
-        let names = observe::signal_names(mask);
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(" ")
-        }
-    };
-    say!(
-        lesson,
-        "  Signal handlers installed (caught): {}",
-        list(status.signals_caught)
-    );
-    say!(lesson, "  Signals ignored: {}", list(status.signals_ignored));
-    say!(lesson, "  Signals blocked: {}", list(status.signals_blocked));
-    lesson.figure("signals_caught", observe::signal_names(status.signals_caught));
-    lesson.figure("signals_ignored", observe::signal_names(status.signals_ignored));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -111,6 +111,12 @@ mod os {
         procfs::page_size()
     }
 
+    /// Memory that can be given to programs now without swapping (`MemAvailable`), in bytes.
+    pub fn available_memory() -> Option<u64> {
+        use procfs::Current;
+        procfs::Meminfo::current().ok()?.mem_available
+    }
+
     pub fn snapshot(pid: i32) -> Option<Snapshot> {
         let process = Process::new(pid).ok()?;
         let stat = process.stat().ok()?;
@@ -321,6 +327,10 @@ mod os {
 
     pub fn page_size() -> u64 {
         4096
+    }
+
+    pub fn available_memory() -> Option<u64> {
+        None
     }
 
     pub fn snapshot(_: i32) -> Option<Snapshot> {

@@ -19,6 +19,7 @@
 //! **How to run.** `cargo run -p lesson02_threads` (add `--quick`, `--json`, `--step`;
 //! `--help` lists the knobs).
 
+mod costs;
 mod observe;
 
 use anyhow::{Context, bail};
@@ -31,7 +32,7 @@ use course::{Lesson, say};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -189,10 +190,17 @@ fn interleaving(lesson: &Lesson, unit: Duration, n_threads: usize) -> anyhow::Re
     let ties: Vec<(u32, Vec<&str>)> = due.into_iter().filter(|(_, names)| names.len() > 1).collect();
     say!(
         lesson,
-        "  Due at the same moment, and the order they printed in this time:"
+        "  Due at the same moment, and the order they printed in, this run:"
     );
     for (at, names) in &ties {
         say!(lesson, "    at {at:>2} units: {}", names.join(", "));
+    }
+    for line in [
+        "Every sleep ends a little late and the lateness adds up, so at a tie the thread that has slept",
+        "fewer times tends to go first: the notebook's own output at 4 s has Thread-2, Thread-1, Thread-3.",
+        "Tends to: a busy machine can change it, and nothing in the program decides it.",
+    ] {
+        say!(lesson, "  {line}");
     }
     lesson.figure("print_order", printed.iter().map(|(name, _)| *name).collect::<Vec<_>>());
     lesson.figure("ties", &ties);
@@ -416,7 +424,7 @@ fn creation_cost(lesson: &Lesson, samples: usize) -> anyhow::Result<()> {
     let spawn_ratio = course::timing::ratio(spawned.quantile(0.5), thread_p50);
     say!(
         lesson,
-        "  At the median, a forked process costs {} threads, a spawned program {} threads.",
+        "  At the median, a forked process takes {} as long as a thread to create and join; a spawned program {}.",
         format::times(fork_ratio),
         format::times(spawn_ratio)
     );
@@ -438,22 +446,32 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
         say!(lesson, "  (memory cannot be read on this platform)");
         return Ok(());
     };
-    // Threads: all start, then all wait at the barrier while this thread measures.
-    let barrier = Barrier::new(live + 1);
-    let during = thread::scope(|scope| {
+    // Threads: each says it has started, then waits at a gate (a read lock) that this thread
+    // holds shut (the write lock) until it has measured; dropping the write lock lets all go.
+    let gate = RwLock::new(());
+    let (started, started_here) = std::sync::mpsc::channel::<()>();
+    let during = thread::scope(|scope| -> anyhow::Result<observe::Memory> {
+        let shut = gate.write().unwrap_or_else(|e| e.into_inner());
         for _ in 0..live {
-            scope.spawn(|| {
-                barrier.wait(); // started
-                barrier.wait(); // released
+            let (gate, started) = (&gate, started.clone());
+            let spawned = thread::Builder::new().spawn_scoped(scope, move || {
+                let _ = started.send(());
+                drop(gate.read());
             });
+            if let Err(error) = spawned {
+                // The threads already started are let go and joined when the scope ends.
+                drop(shut);
+                return Err(error).context(format!("could not start {live} threads at once"));
+            }
         }
-        barrier.wait();
+        for _ in 0..live {
+            started_here.recv().context("a thread ended before it started")?;
+        }
         say!(lesson, "    {live} threads started and waiting");
-        let during = observe::status_memory(me);
-        barrier.wait();
-        during
-    })
-    .unwrap_or_default();
+        let during = observe::status_memory(me).unwrap_or_default();
+        drop(shut);
+        Ok(during)
+    })?;
     let per = |total: u64| total / live as u64;
     let thread = observe::Memory {
         virtual_size: per(during.virtual_size.saturating_sub(before.virtual_size)),
@@ -463,8 +481,8 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
         page_tables: per(during.page_tables.saturating_sub(before.page_tables)),
     };
     wait_until_single_threaded(Duration::from_secs(2))?;
-    let (forked, forked_alive_at) = forked_processes_memory(lesson, live)?;
-    let (spawned, spawned_alive_at) = spawned_programs_memory(lesson, live)?;
+    let (forked, forked_alive_at) = costs::forked_processes_memory(lesson, live)?;
+    let (spawned, spawned_alive_at) = costs::spawned_programs_memory(lesson, live)?;
     // When all of them were alive at once, since the lesson started (the tests interrupt there).
     lesson.figure("forked_alive_at_s", forked_alive_at.as_secs_f64());
     lesson.figure("spawned_alive_at_s", spawned_alive_at.as_secs_f64());
@@ -524,7 +542,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
 /// Section 5: the notebook's thread-per-string word count, and when it starts to pay.
 fn tiny_jobs(lesson: &Lesson, runs: usize) -> anyhow::Result<()> {
     lesson.section("Threads for a tiny job");
-    let cores = lesson.machine().logical_cores;
+    let cores = cores();
     let strings = workloads::seed::seed_strings();
     say!(
         lesson,
@@ -537,7 +555,7 @@ fn tiny_jobs(lesson: &Lesson, runs: usize) -> anyhow::Result<()> {
         word_count_thread_per_string(&strings)
     });
     comparison.variant(format!("{cores} threads, one per core"), cores, || {
-        word_count_per_core(&strings, cores)
+        word_count_per_core(&strings)
     });
     let report = lesson.compare(comparison)?;
     if word_count_sequential(&strings) != workloads::seed::SEED_WORD_COUNT {
@@ -564,7 +582,7 @@ fn tiny_jobs(lesson: &Lesson, runs: usize) -> anyhow::Result<()> {
         let mut comparison = Comparison::new(format!("words, each string repeated {times} times")).repeats(1, runs);
         comparison.variant("sequential", 1, || word_count_sequential(&big));
         comparison.variant("thread per string", big.len(), || word_count_thread_per_string(&big));
-        comparison.variant("per core", cores, || word_count_per_core(&big, cores));
+        comparison.variant("per core", cores, || word_count_per_core(&big));
         // Answers are checked before any speedup exists: a mismatch ends the lesson here.
         let report = comparison.finish()?;
         if word_count_sequential(&big) != expected_words {
@@ -959,99 +977,6 @@ fn thread_and_join() -> anyhow::Result<bool> {
     Ok(result == 0)
 }
 
-/// `live` forked children, each blocked reading a pipe; returns the average one's memory, and
-/// when they were all alive.
-fn forked_processes_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
-    let (release_read, release_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    let mut release_write = Some(release_write);
-    let mut pids = Vec::new();
-    let mut result = Ok(());
-    for _ in 0..live {
-        match children::fork(|| {
-            // Close this child's copy of the write end: end of file must come when the parent
-            // closes its own.
-            drop(release_write.take());
-            let mut byte = [0u8];
-            let _ = nix::unistd::read(&release_read, &mut byte);
-            0
-        }) {
-            Ok(pid) => pids.push(pid),
-            Err(error) => {
-                result = Err(error);
-                break;
-            }
-        }
-    }
-    let alive_at = since_start();
-    say!(lesson, "    {} forked processes waiting", pids.len());
-    let memory = average_memory(&pids);
-    // End of file on the pipe: every child's read returns, and it exits.
-    drop(release_write);
-    for pid in &pids {
-        children::wait(*pid).context("waitpid")?;
-    }
-    result?;
-    Ok((memory, alive_at))
-}
-
-/// `live` copies of `cat` reading from a pipe; returns the average one's memory, and when they
-/// were all alive.
-fn spawned_programs_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
-    let mut programs = Vec::new();
-    let mut result = Ok(());
-    for _ in 0..live {
-        match children::spawn(
-            Command::new("cat")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        ) {
-            Ok(child) => programs.push(child),
-            Err(error) => {
-                result = Err(error);
-                break;
-            }
-        }
-    }
-    let pids: Vec<Pid> = programs.iter().map(|c| Pid::from_raw(c.id() as i32)).collect();
-    let alive_at = since_start();
-    say!(lesson, "    {} copies of `cat` waiting", pids.len());
-    let memory = average_memory(&pids);
-    for mut program in programs {
-        // Closing its input ends `cat`.
-        drop(program.stdin.take());
-        children::wait(Pid::from_raw(program.id() as i32)).context("waitpid")?;
-    }
-    result?;
-    Ok((memory, alive_at))
-}
-
-/// Waits until each process is asleep (set up and waiting), then averages their memory.
-fn average_memory(pids: &[Pid]) -> observe::Memory {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut total = observe::Memory::default();
-    let mut counted = 0u64;
-    for pid in pids {
-        while observe::state(pid.as_raw()).is_some_and(|s| s != 'S') && Instant::now() < deadline {
-            thread::sleep(Duration::from_micros(200));
-        }
-        if let Some(memory) = observe::memory_of(pid.as_raw()) {
-            total.virtual_size += memory.virtual_size;
-            total.resident += memory.resident;
-            total.private += memory.private;
-            total.page_tables += memory.page_tables;
-            counted += 1;
-        }
-    }
-    let n = counted.max(1);
-    observe::Memory {
-        virtual_size: total.virtual_size / n,
-        resident: total.resident / n,
-        private: total.private / n,
-        page_tables: total.page_tables / n,
-    }
-}
-
 /// Threads that were joined have finished, but the kernel removes them a moment later: waits
 /// (at most `within`) until this process has one thread, as fork requires.
 fn wait_until_single_threaded(within: Duration) -> anyhow::Result<()> {
@@ -1098,8 +1023,13 @@ fn word_count_thread_per_string<S: AsRef<str> + Sync>(strings: &[S]) -> usize {
 }
 
 /// The same, one thread per core, each counting one contiguous share of the strings.
-fn word_count_per_core<S: AsRef<str> + Sync>(strings: &[S], cores: usize) -> usize {
-    let share = strings.len().div_ceil(cores.max(1)).max(1);
+fn word_count_per_core<S: AsRef<str> + Sync>(strings: &[S]) -> usize {
+    word_count_in_shares(strings, cores())
+}
+
+/// Counts the words in `n_shares` contiguous shares of the strings, one thread per share.
+fn word_count_in_shares<S: AsRef<str> + Sync>(strings: &[S], n_shares: usize) -> usize {
+    let share = strings.len().div_ceil(n_shares.max(1)).max(1);
     thread::scope(|scope| {
         let handles: Vec<_> = strings
             .chunks(share)
@@ -1107,6 +1037,11 @@ fn word_count_per_core<S: AsRef<str> + Sync>(strings: &[S], cores: usize) -> usi
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
     })
+}
+
+/// The cores this process may use (what the header reports).
+fn cores() -> usize {
+    thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
 
 /// One size of section 5's sweep.
@@ -1163,11 +1098,12 @@ mod tests {
         let strings = workloads::seed::seed_strings();
         assert_eq!(word_count_sequential(&strings), 1100);
         assert_eq!(word_count_thread_per_string(&strings), 1100);
-        for cores in [1, 2, 7, 300, 1000] {
-            assert_eq!(word_count_per_core(&strings, cores), 1100, "{cores} cores");
+        assert_eq!(word_count_per_core(&strings), 1100);
+        for shares in [1, 2, 7, 300, 1000] {
+            assert_eq!(word_count_in_shares(&strings, shares), 1100, "{shares} shares");
         }
         let empty: [&str; 0] = [];
-        assert_eq!(word_count_per_core(&empty, 4), 0);
+        assert_eq!(word_count_in_shares(&empty, 4), 0);
     }
 
     #[test]
