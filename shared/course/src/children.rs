@@ -95,12 +95,27 @@ pub fn thread_count() -> Option<usize> {
 
 /// Fails unless this process has exactly one thread. After `fork`, only the calling thread
 /// exists in the child: a lock another thread held (inside the allocator, say) stays locked
-/// forever there. So the course forks only while single-threaded. Where the thread count can't
-/// be read (no `/proc`), this trusts the caller.
+/// forever there. So the course forks only while single-threaded. A thread that was just
+/// joined can still be counted for a moment while the kernel tears it down, so this waits up
+/// to a second for the count to drop. Where the thread count can't be read (no `/proc`), it
+/// trusts the caller.
 pub fn ensure_single_threaded() -> anyhow::Result<()> {
-    match thread_count() {
-        Some(1) | None => Ok(()),
-        Some(n) => bail!("refusing to fork: this process has {n} threads, and fork is only safe while single-threaded"),
+    wait_until_single_threaded(std::time::Duration::from_secs(1))
+}
+
+/// Waits up to `within` for this process to have one thread, then fails with a message that
+/// says why (threads that never end, such as rayon's global pool, keep it from ever forking).
+pub fn wait_until_single_threaded(within: std::time::Duration) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    loop {
+        match thread_count() {
+            Some(1) | None => return Ok(()),
+            Some(n) if start.elapsed() >= within => bail!(
+                "refusing to fork: this process still has {n} threads, and fork is only safe while \
+                 single-threaded (start processes before any thread pool, rayon's included)"
+            ),
+            Some(_) => std::thread::sleep(std::time::Duration::from_millis(1)),
+        }
     }
 }
 
