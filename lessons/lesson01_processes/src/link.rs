@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use course::children;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
 use std::os::fd::{AsFd, OwnedFd};
@@ -28,9 +28,8 @@ pub struct ChildEnd {
 /// Forks a child (through `course::children`, which tracks it until it is reaped) that runs
 /// `body` with its ends of the two pipes; returns its PID and the parent's ends.
 pub fn fork_linked(body: impl FnOnce(ChildEnd) -> i32) -> anyhow::Result<(Pid, ParentEnd)> {
-    // Close-on-exec: a program the child execs does not inherit the pipes.
-    let (commands_read, commands_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
-    let (replies_read, replies_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
+    let (commands_read, commands_write) = pipe_closed_on_exec()?;
+    let (replies_read, replies_write) = pipe_closed_on_exec()?;
     let mut parent_end = Some(ParentEnd {
         commands: commands_write,
         replies: replies_read,
@@ -111,6 +110,17 @@ impl ChildEnd {
     pub fn reply_line(&self, line: &str) {
         let _ = write_all(&self.replies, format!("{line}\n").as_bytes());
     }
+}
+
+/// A pipe whose two ends close by themselves when a process calls exec: a program that a child
+/// execs does not inherit them. (Linux's `pipe2(O_CLOEXEC)` does it in one call; this works on
+/// every Unix, and the lesson is single-threaded, so no other thread can exec in between.)
+pub fn pipe_closed_on_exec() -> anyhow::Result<(OwnedFd, OwnedFd)> {
+    let (read_end, write_end) = nix::unistd::pipe().context("pipe")?;
+    for end in [&read_end, &write_end] {
+        fcntl(end, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).context("fcntl(FD_CLOEXEC)")?;
+    }
+    Ok((read_end, write_end))
 }
 
 fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {

@@ -32,14 +32,16 @@ use course::table::Table;
 use course::timing::{Latencies, format};
 use course::{Lesson, say};
 use model::{Exit, ProcessTable, WaitOutcome};
-use nix::sys::signal::{self, SigSet, Signal};
+use nix::sys::signal::{self, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus};
 use nix::unistd::{Pid, getpid, getppid};
 use serde::Serialize;
 use std::ffi::CString;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use watch::{Watch, describe_status, ps_table, show_signals, wait_for_change, wait_for_parent, wait_for_state};
+#[cfg(target_os = "linux")]
+use watch::wait_for_parent;
+use watch::{Watch, describe_status, ps_table, show_signals, wait_for_change, wait_for_state};
 
 #[derive(Parser, serde::Serialize)]
 #[command(
@@ -227,7 +229,7 @@ fn lifecycle(lesson: &Lesson, exit_code: u8) -> anyhow::Result<()> {
     // A close-on-exec pipe: the child writes its timestamps into it, and a successful exec
     // closes it. The parent's read ends exactly when exec has replaced the child's program.
     // (`std::process::Command` uses the same trick to learn whether exec worked.)
-    let (report_read, report_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
+    let (report_read, report_write) = link::pipe_closed_on_exec()?;
     let mut report_write = Some(report_write);
     let me = getpid();
     let start = Instant::now();
@@ -1112,8 +1114,9 @@ fn wait_until_single_threaded(within: Duration) -> Option<usize> {
 }
 
 /// The signals `course::children` handles to clean up (Ctrl-C, `kill`, a closed terminal).
-fn interrupt_signals() -> SigSet {
-    let mut set = SigSet::empty();
+#[cfg(target_os = "linux")]
+fn interrupt_signals() -> nix::sys::signal::SigSet {
+    let mut set = nix::sys::signal::SigSet::empty();
     for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         set.add(signal);
     }

@@ -144,6 +144,7 @@ pub fn wait_for_state(pid: Pid, letter: Option<char>, within: Duration) -> Optio
 }
 
 /// Polls until `pid`'s parent is `parent`, for at most `within`.
+#[cfg(target_os = "linux")]
 pub fn wait_for_parent(pid: Pid, parent: Pid, within: Duration) -> Option<observe::Snapshot> {
     let deadline = Instant::now() + within;
     loop {
