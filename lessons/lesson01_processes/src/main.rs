@@ -965,8 +965,8 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
     };
     say!(lesson, "  Threads now: {before}.");
     let (release, released) = std::sync::mpsc::channel::<()>();
-    let helper = std::thread::Builder::new()
-        .name("helper".to_string())
+    let waiter = std::thread::Builder::new()
+        .name("waiter".to_string())
         .spawn(move || {
             let _ = released.recv();
         })
@@ -984,9 +984,9 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
         _ => lesson.warn("fork was not refused while another thread ran"),
     }
     drop(release);
-    helper
+    waiter
         .join()
-        .map_err(|_| anyhow::anyhow!("the helper thread panicked"))?;
+        .map_err(|_| anyhow::anyhow!("the waiting thread panicked"))?;
     // join returns when the thread has finished; the kernel removes it a moment later.
     let after = wait_until_single_threaded(Duration::from_secs(2));
     let pid = children::fork(|| 0)?;
@@ -1067,7 +1067,7 @@ fn copy_on_write_child(end: &link::ChildEnd, buffer: &mut [u8], written: usize) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Small helpers.
+// Buffers, memory readings and small conversions.
 
 /// Memory of the child and of the parent at one moment of section 5.
 #[derive(Debug, Serialize)]
