@@ -980,7 +980,10 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
         Err(error) => Some(error.to_string()),
     };
     match (&refusal, during) {
-        (Some(message), Some(n)) => say!(lesson, "  With {n} threads, children::fork refuses: \"{message}\""),
+        (Some(message), Some(n)) => say!(
+            lesson,
+            "  With {n} threads, children::fork waits a second for the others to end, then refuses: \"{message}\""
+        ),
         _ => lesson.warn("fork was not refused while another thread ran"),
     }
     drop(release);
@@ -988,7 +991,8 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("the waiting thread panicked"))?;
     // join returns when the thread has finished; the kernel removes it a moment later.
-    let after = wait_until_single_threaded(Duration::from_secs(2));
+    children::wait_until_single_threaded(Duration::from_secs(2))?;
+    let after = children::thread_count();
     let pid = children::fork(|| 0)?;
     let status = children::wait(pid).context("waitpid")?;
     say!(
@@ -1099,18 +1103,6 @@ fn filled_buffer(size: usize, page: usize) -> Vec<u8> {
 
 fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().map(|&b| u64::from(b)).sum()
-}
-
-/// Polls the thread count until it is 1, for at most `within`; returns the last count read.
-fn wait_until_single_threaded(within: Duration) -> Option<usize> {
-    let deadline = Instant::now() + within;
-    loop {
-        let count = children::thread_count();
-        if count.is_none_or(|n| n == 1) || Instant::now() >= deadline {
-            return count;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// The signals `course::children` handles to clean up (Ctrl-C, `kill`, a closed terminal).

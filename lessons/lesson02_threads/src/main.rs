@@ -384,8 +384,9 @@ fn creation_cost(lesson: &Lesson, samples: usize) -> anyhow::Result<()> {
         lesson,
         "  spawn the program `true` (fork + exec), fork a copy of this process, start a thread."
     );
-    // fork is only safe while single-threaded: every thread of the earlier sections was joined.
-    wait_until_single_threaded(Duration::from_secs(2))?;
+    // fork is only safe while single-threaded: every thread of the earlier sections was joined,
+    // and the kernel removes a joined thread a moment after join returns.
+    children::wait_until_single_threaded(Duration::from_secs(2))?;
     let mut spawned = Latencies::new();
     let mut forked = Latencies::new();
     let mut threads = Latencies::new();
@@ -480,7 +481,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
         private: per(during.resident.saturating_sub(before.resident)),
         page_tables: per(during.page_tables.saturating_sub(before.page_tables)),
     };
-    wait_until_single_threaded(Duration::from_secs(2))?;
+    children::wait_until_single_threaded(Duration::from_secs(2))?;
     let (forked, forked_alive_at) = costs::forked_processes_memory(lesson, live)?;
     let (spawned, spawned_alive_at) = costs::spawned_programs_memory(lesson, live)?;
     // When all of them were alive at once, since the lesson started (the tests interrupt there).
@@ -975,21 +976,6 @@ fn thread_and_join() -> anyhow::Result<bool> {
     let handle = thread::spawn(|| 0);
     let result = handle.join().map_err(|_| anyhow::anyhow!("a thread panicked"))?;
     Ok(result == 0)
-}
-
-/// Threads that were joined have finished, but the kernel removes them a moment later: waits
-/// (at most `within`) until this process has one thread, as fork requires.
-fn wait_until_single_threaded(within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        match children::thread_count() {
-            None | Some(1) => return Ok(()),
-            Some(n) if Instant::now() >= deadline => {
-                bail!("{n} threads still alive: fork needs a single-threaded process")
-            }
-            Some(_) => thread::sleep(Duration::from_millis(1)),
-        }
-    }
 }
 
 /// Time since the lesson started (the first call starts the clock).
