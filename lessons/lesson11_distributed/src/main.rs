@@ -11,9 +11,9 @@
 //!
 //! **What to observe.** Which process got which blocks; how many records each process sent to
 //! each other one, and that every one arrived; that the distributed answer is exactly the
-//! sequential one; how a combiner (counting locally first) shrinks the shuffle; and that on
-//! one machine, with data this small, starting processes and shipping data costs more than
-//! the extra cores save. Distribution pays when the data outgrows one machine.
+//! sequential one; how a combiner (counting locally first) shrinks the shuffle; and what
+//! starting processes and shipping data to them cost on one machine, against what the extra
+//! cores save. Distribution pays when the data or the work outgrows one machine.
 //!
 //! **How to run.** `cargo run -p lesson11_distributed` (add `--quick`, `--json`, `--step`;
 //! `--processes N`, `--blocks N`, `--block-kib N`). Across machines: write a hosts file with
@@ -615,6 +615,7 @@ fn show_phases(lesson: &Lesson, run: &LocalRun) {
 /// Section: which process got which blocks, and what its map step produced.
 fn show_scatter_and_map(lesson: &Lesson, corpus: &Corpus, reports: &[ProcessReport], how: &str) {
     lesson.section("Scatter and map");
+    say!(lesson, "  (ipyparallel's scatter and map; Hadoop's map.)");
     say!(
         lesson,
         "  The {} blocks were split into consecutive runs, one per process; {how}.",
@@ -658,6 +659,10 @@ fn show_scatter_and_map(lesson: &Lesson, corpus: &Corpus, reports: &[ProcessRepo
 /// Section: the shuffle, records by sender and receiver.
 fn show_shuffle(lesson: &Lesson, reports: &[ProcessReport], shuffle: Shuffle) -> anyhow::Result<()> {
     lesson.section("The shuffle: words exchanged by key");
+    say!(
+        lesson,
+        "  (Hadoop's shuffle, between map and reduce; in Spark and timely, an exchange edge of the graph.)"
+    );
     say!(
         lesson,
         "  Each word has one owner, process hash(word) mod {} (FNV-1a), and every record of it goes",
@@ -740,6 +745,7 @@ fn show_matrix(lesson: &Lesson, reports: &[ProcessReport]) -> anyhow::Result<u64
 /// Section: the reduce on each owner, the gather on process 0, and the check.
 fn show_reduce_and_gather(lesson: &Lesson, gathered: &Gathered, sequential: &WordCount) -> anyhow::Result<()> {
     lesson.section("Reduce, gather, and the check");
+    say!(lesson, "  (Hadoop's reduce, then ipyparallel's gather.)");
     say!(
         lesson,
         "  Each process added up the counts of the words it owns, once the dataflow told it that no"
