@@ -291,7 +291,7 @@ fn no_worker_is_left_running() {
     );
 }
 
-// ----- Helpers -----
+// ----- What the checks share -----
 
 /// `user0000`, `user0001`, ...: logins the server knows.
 fn numbered_logins(count: usize) -> Vec<String> {

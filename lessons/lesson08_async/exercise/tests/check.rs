@@ -236,7 +236,7 @@ fn a_fetch_that_is_given_up_leaves_no_request_behind() {
     );
 }
 
-// ----- Helpers -----
+// ----- What the checks share -----
 
 /// `user0000`, `user0001`, ...: logins the server knows.
 fn numbered_logins(count: usize) -> Vec<String> {
