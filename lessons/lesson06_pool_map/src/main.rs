@@ -20,9 +20,11 @@
 //!
 //! **How to run.** `cargo run -p lesson06_pool_map` (add `--quick`, `--json`, `--step`;
 //! `--numbers 77000000,74000000,73000000,71000000` picks the count_prime numbers; `--help`
-//! lists the knobs).
+//! lists the knobs). `--quiz --seed S` prints seeded questions on load imbalance instead, and
+//! `--answers` reveals their answers, computed by the model of section 4 (`src/imbalance.rs`).
 
 mod imbalance;
+mod quiz;
 
 use clap::Parser;
 use course::chart::Plot;
@@ -51,6 +53,10 @@ struct Args {
     /// [default: the lecture's 77000000,74000000,73000000,71000000, or a tenth of each with --quick]
     #[arg(long, value_name = "NUMBERS", value_delimiter = ',', num_args = 1.., value_parser = count_prime_number)]
     numbers: Vec<u64>,
+    // `--quiz` and `--answers`: questions on load imbalance instead of the lesson (src/quiz.rs).
+    #[command(flatten)]
+    #[serde(skip)]
+    quiz: course::quiz::QuizArgs,
 }
 
 /// A process pool that counts words in strings sent to it.
@@ -60,37 +66,36 @@ type CountPool = ProcessPool<u64, u64>;
 
 fn main() -> std::process::ExitCode {
     let args: Args = course::parse_args();
-    course::run(
-        course::info!("pool.map, and when parallel loses"),
-        &args.common,
-        &args,
-        |lesson| {
-            if args.numbers.len() > 64 {
-                return Err(course::usage_error(format!(
-                    "{} numbers given to --numbers; at most 64",
-                    args.numbers.len()
-                )));
-            }
-            let n_workers = args.workers.unwrap_or(lesson.machine().logical_cores);
-            let numbers = if args.numbers.is_empty() {
-                SEED_NUMBERS.map(|n| lesson.pick(n / 10, n)).to_vec()
-            } else {
-                args.numbers.clone()
-            };
-            lesson.param("workers", n_workers);
-            lesson.param("numbers", &numbers);
+    let info = course::info!("pool.map, and when parallel loses");
+    if args.quiz.quiz {
+        return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
+    }
+    course::run(info, &args.common, &args, |lesson| {
+        if args.numbers.len() > 64 {
+            return Err(course::usage_error(format!(
+                "{} numbers given to --numbers; at most 64",
+                args.numbers.len()
+            )));
+        }
+        let n_workers = args.workers.unwrap_or(lesson.machine().logical_cores);
+        let numbers = if args.numbers.is_empty() {
+            SEED_NUMBERS.map(|n| lesson.pick(n / 10, n)).to_vec()
+        } else {
+            args.numbers.clone()
+        };
+        lesson.param("workers", n_workers);
+        lesson.param("numbers", &numbers);
 
-            // Process pools fork, and fork is safe only while this process has one thread. Every
-            // thread below is scoped (joined before the next fork), and rayon, whose threads never
-            // end, starts only after the last pool has been forked (section 3).
-            let mut word_pool = the_lectures_word_count(lesson, n_workers)?;
-            overhead_against_problem_size(lesson, &mut word_pool, n_workers)?;
-            word_pool.shutdown()?;
-            let mut count_pool = count_prime_threads_and_processes(lesson, &numbers, n_workers)?;
-            load_imbalance_and_chunking(lesson, &mut count_pool, n_workers)?;
-            what_map_means(lesson, count_pool, n_workers)
-        },
-    )
+        // Process pools fork, and fork is safe only while this process has one thread. Every
+        // thread below is scoped (joined before the next fork), and rayon, whose threads never
+        // end, starts only after the last pool has been forked (section 3).
+        let mut word_pool = the_lectures_word_count(lesson, n_workers)?;
+        overhead_against_problem_size(lesson, &mut word_pool, n_workers)?;
+        word_pool.shutdown()?;
+        let mut count_pool = count_prime_threads_and_processes(lesson, &numbers, n_workers)?;
+        load_imbalance_and_chunking(lesson, &mut count_pool, n_workers)?;
+        what_map_means(lesson, count_pool, n_workers)
+    })
 }
 
 /// Section 1: the lecture's 300 strings, where every parallel version loses.
