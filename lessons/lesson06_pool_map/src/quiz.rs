@@ -238,8 +238,8 @@ fn seconds(value: f64) -> String {
     format!("{value:.0}")
 }
 
-/// Two decimals and a times sign: `2.69×`. Formatted here, not by the lesson's formatting
-/// helpers, so that a change of display elsewhere cannot change a seed's answers.
+/// Two decimals and a times sign: `2.69×`. Formatted here, not by the shared
+/// `format` module, so that a change of display elsewhere cannot change a seed's answers.
 fn speedup_text(value: f64) -> String {
     format!("{value:.2}×")
 }
