@@ -97,10 +97,10 @@ pub fn thread_count() -> Option<usize> {
 /// exists in the child: a lock another thread held (inside the allocator, say) stays locked
 /// forever there. So the course forks only while single-threaded. A thread that was just
 /// joined can still be counted for a moment while the kernel tears it down, so this waits up
-/// to a second for the count to drop. Where the thread count can't be read (no `/proc`), it
+/// to two seconds for the count to drop. Where the thread count can't be read (no `/proc`), it
 /// trusts the caller.
 pub fn ensure_single_threaded() -> anyhow::Result<()> {
-    wait_until_single_threaded(std::time::Duration::from_secs(1))
+    wait_until_single_threaded(std::time::Duration::from_secs(2))
 }
 
 /// Waits up to `within` for this process to have one thread, then fails with a message that
