@@ -2,19 +2,30 @@
 //! assuming `jq` or Python on anyone's machine.
 //!
 //! - [`read_reports`] parses one or more reports, one after another in the same text (what
-//!   `lesson --json; lesson --json` prints), into [`Report`]s.
+//!   `lesson --json; lesson --json` prints), into [`Report`]s; [`read_each`] does the same but
+//!   keeps the good reports beside the bad ones, and [`read_report`] checks one document.
 //! - [`aggregate`] gathers the same comparison from several runs and keeps the median of each
 //!   figure ([`BenchRow`]): the course benchmark's table.
 //! - [`Target`] is an efficiency a variant should reach, checked against the medians.
+//! - [`class`] gathers a class's reports by machine and picks the headline workloads;
+//!   [`svg`] draws them.
 //!
 //! Speedups and efficiencies are never recomputed here: each was measured side by side in one
 //! run by the lesson, and only their medians across runs are taken.
 
+pub mod class;
+pub mod svg;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// One lesson's `--json` document (see ARCHITECTURE.md), as far as reports need it. Fields a
-/// later schema adds are ignored; fields an older one lacks take their defaults.
+/// The version of the `--json` document this crate reads: the lessons write it as `schema`, and
+/// bump it when a field changes meaning. A report of another version is refused, not misread.
+pub const SCHEMA: u64 = 1;
+
+/// One lesson's `--json` document (see ARCHITECTURE.md), as far as reports need it. Fields that
+/// are not listed here are ignored. [`read_report`] refuses a document without the fields that
+/// figures are made of (see [`missing_field`]); the others take their defaults when absent.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Report {
@@ -25,6 +36,7 @@ pub struct Report {
     pub params: Value,
     pub sections: Vec<Section>,
     pub warnings: Vec<String>,
+    #[serde(deserialize_with = "number_or_nan")]
     pub elapsed_s: f64,
 }
 
@@ -82,11 +94,23 @@ pub struct Row {
     pub name: String,
     pub workers: usize,
     pub runs: usize,
+    #[serde(deserialize_with = "number_or_nan")]
     pub best_s: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub median_s: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub cores_used: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub speedup: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub efficiency: f64,
+}
+
+/// A figure in seconds or a ratio. JSON has no infinity or NaN, so a lesson that divided by a
+/// zero time wrote `null`: it reads back as NaN, which readers leave out, rather than failing
+/// the whole report.
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 /// Why some text could not be read as reports.
@@ -101,25 +125,119 @@ impl std::fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Every report in `text`: JSON documents one after another, separated by whitespace.
+/// Every report in `text`: JSON documents one after another, separated by whitespace. The
+/// first document that is not a report is the error.
 pub fn read_reports(text: &str) -> Result<Vec<Report>, ReadError> {
-    let mut reports = Vec::new();
+    read_each(text).into_iter().collect()
+}
+
+/// Every document in `text`, each read as a report or refused with the reason, in order. Text
+/// that is not JSON ends the list with its error: nothing after it can be found reliably.
+pub fn read_each(text: &str) -> Vec<Result<Report, ReadError>> {
+    let mut results = Vec::new();
     for (index, document) in serde_json::Deserializer::from_str(text)
         .into_iter::<Value>()
         .enumerate()
     {
-        let document = document.map_err(|error| ReadError(format!("report {}: not JSON ({error})", index + 1)))?;
-        if document.get("lesson").is_none() || document.get("sections").is_none() {
-            return Err(ReadError(format!(
-                "report {}: JSON, but not a lesson's --json report (no 'lesson' or 'sections')",
-                index + 1
-            )));
+        let number = index + 1;
+        match document {
+            Ok(document) => {
+                results.push(read_report(document).map_err(|reason| ReadError(format!("report {number}: {reason}"))))
+            }
+            Err(error) => {
+                let reason = if error.is_eof() {
+                    format!("report {number}: JSON cut short ({error})")
+                } else {
+                    format!("report {number}: not JSON ({error})")
+                };
+                results.push(Err(ReadError(reason)));
+                break;
+            }
         }
-        let report: Report = serde_json::from_value(document)
-            .map_err(|error| ReadError(format!("report {}: unexpected shape ({error})", index + 1)))?;
-        reports.push(report);
     }
-    Ok(reports)
+    results
+}
+
+/// One JSON document read as a lesson's report, or why it is not one: not an object, no
+/// `lesson` or `sections`, another [`SCHEMA`], a field that figures need is missing, or a field
+/// of the wrong type.
+pub fn read_report(document: Value) -> Result<Report, String> {
+    let Some(object) = document.as_object() else {
+        return Err(format!(
+            "JSON, but not a lesson's --json report (a {} where an object should be)",
+            json_kind(&document)
+        ));
+    };
+    if !object.contains_key("lesson") || !object.contains_key("sections") {
+        return Err("JSON, but not a lesson's --json report (no 'lesson' or 'sections')".to_string());
+    }
+    match object.get("schema").map(|schema| (schema, schema.as_u64())) {
+        None => return Err(format!("no 'schema' version (this reader knows schema {SCHEMA})")),
+        Some((_, Some(SCHEMA))) => {}
+        Some((_, Some(version))) if version > SCHEMA => {
+            return Err(format!(
+                "schema {version} is newer than this reader (schema {SCHEMA}): update the course to read it"
+            ));
+        }
+        Some((_, Some(version))) => {
+            return Err(format!(
+                "schema {version} is older than this reader (schema {SCHEMA}): run the lesson again to get a current report"
+            ));
+        }
+        Some((schema, None)) => return Err(format!("schema {schema} is not a version number")),
+    }
+    if let Some(path) = missing_field(&document) {
+        return Err(format!("no '{path}'"));
+    }
+    serde_json::from_value(document).map_err(|error| format!("unexpected shape ({error})"))
+}
+
+/// The first field that a report's figures are made of and that `document` lacks, as a path
+/// (`sections[2].comparisons[0].rows[1].speedup`): the machine's cores and build, and each
+/// comparison's workload and its rows' names, workers, speedups and cores used. Without them a
+/// report's figures would be read as zeros.
+pub fn missing_field(document: &Value) -> Option<String> {
+    const MACHINE: [&str; 2] = ["logical_cores", "optimized"];
+    const COMPARISON: [&str; 2] = ["workload", "rows"];
+    const ROW: [&str; 4] = ["name", "workers", "speedup", "cores_used"];
+    let lacks = |value: &Value, key: &str| value.get(key).is_none();
+    if lacks(document, "machine") {
+        return Some("machine".to_string());
+    }
+    if let Some(key) = MACHINE.iter().find(|key| lacks(&document["machine"], key)) {
+        return Some(format!("machine.{key}"));
+    }
+    let sections = document["sections"].as_array()?;
+    for (s, section) in sections.iter().enumerate() {
+        let Some(comparisons) = section.get("comparisons").and_then(Value::as_array) else {
+            continue;
+        };
+        for (c, comparison) in comparisons.iter().enumerate() {
+            if let Some(key) = COMPARISON.iter().find(|key| lacks(comparison, key)) {
+                return Some(format!("sections[{s}].comparisons[{c}].{key}"));
+            }
+            let Some(rows) = comparison["rows"].as_array() else {
+                continue;
+            };
+            for (r, row) in rows.iter().enumerate() {
+                if let Some(key) = ROW.iter().find(|key| lacks(row, key)) {
+                    return Some(format!("sections[{s}].comparisons[{c}].rows[{r}].{key}"));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "object",
+    }
 }
 
 /// One line of the benchmark table: a variant of a workload, its medians over the runs.
@@ -320,6 +438,97 @@ mod tests {
         assert!(check(&rows, &looser).met());
         let nothing: Target = "bzip2/threads>=0.5".parse().unwrap();
         assert!(!check(&rows, &nothing).met());
+    }
+
+    #[test]
+    fn a_lessons_own_report_is_read_back_whole() {
+        let common = course::CommonArgs {
+            quick: true,
+            step: false,
+            json: true,
+            seed: 1,
+        };
+        let info = course::Info {
+            package: "lesson99_reading",
+            title: "Reading",
+        };
+        let lesson = course::Lesson::new(info, &common, &serde_json::json!({ "threads": 2 }));
+        lesson.section("Sums");
+        let mut comparison = course::timing::Comparison::new("sum of 0..100");
+        comparison.variant("loop", 1, || (0..100u64).sum::<u64>());
+        comparison.variant("formula", 2, || 99 * 100 / 2);
+        lesson.compare(comparison).unwrap();
+        let document = lesson.report_json();
+        assert_eq!(missing_field(&document), None);
+        let report = read_report(document).unwrap();
+        assert_eq!(u64::from(report.schema), SCHEMA);
+        assert_eq!(report.lesson, "lesson99_reading");
+        assert_eq!(report.machine.logical_cores, lesson.machine().logical_cores);
+        let rows = &report.sections[0].comparisons[0].rows;
+        assert_eq!((rows[1].name.as_str(), rows[1].workers), ("formula", 2));
+        assert!(rows[1].speedup > 0.0 && rows[0].speedup == 1.0);
+    }
+
+    #[test]
+    fn documents_are_read_one_by_one_and_each_refusal_says_why() {
+        let good = report("l06", 1.9, 0.5);
+        let mut value: Value = serde_json::from_str(&good).unwrap();
+        let reason = |value: Value| read_report(value).unwrap_err();
+        assert!(reason(serde_json::json!([1])).contains("a list where an object should be"));
+        let mut newer = value.clone();
+        newer["schema"] = 2.into();
+        assert!(reason(newer).contains("schema 2 is newer"));
+        let mut older = value.clone();
+        older["schema"] = 0.into();
+        assert!(reason(older).contains("schema 0 is older"));
+        let mut unversioned = value.clone();
+        unversioned.as_object_mut().unwrap().remove("schema");
+        assert!(reason(unversioned).contains("no 'schema'"));
+        let mut no_cores = value.clone();
+        no_cores["machine"].as_object_mut().unwrap().remove("logical_cores");
+        assert_eq!(reason(no_cores), "no 'machine.logical_cores'");
+        let mut no_speedup = value.clone();
+        no_speedup["sections"][0]["comparisons"][0]["rows"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("speedup");
+        assert_eq!(reason(no_speedup), "no 'sections[0].comparisons[0].rows[1].speedup'");
+        let mut wrong_type = value.clone();
+        wrong_type["machine"]["logical_cores"] = "two".into();
+        assert!(reason(wrong_type).contains("unexpected shape"));
+        // A speedup of a zero time was written as null: it reads as NaN, not as a failure.
+        value["sections"][0]["comparisons"][0]["rows"][1]["speedup"] = Value::Null;
+        assert!(
+            read_report(value.clone()).unwrap().sections[0].comparisons[0].rows[1]
+                .speedup
+                .is_nan()
+        );
+        // Unknown fields and missing optional ones are fine.
+        value["a_later_field"] = 1.into();
+        value.as_object_mut().unwrap().remove("title");
+        value.as_object_mut().unwrap().remove("elapsed_s");
+        assert!(read_report(value).is_ok());
+
+        let text = format!("{good}\n{{\"a\": 1}}\n{good}\n{}", &good[..good.len() / 2]);
+        let results = read_each(&text);
+        assert_eq!(results.len(), 4);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert!(
+            results[1]
+                .as_ref()
+                .unwrap_err()
+                .0
+                .starts_with("report 2: JSON, but not")
+        );
+        assert!(
+            results[3]
+                .as_ref()
+                .unwrap_err()
+                .0
+                .starts_with("report 4: JSON cut short")
+        );
+        assert!(read_each("").is_empty());
+        assert!(read_each("{ nope").pop().unwrap().unwrap_err().0.contains("not JSON"));
     }
 
     #[test]
