@@ -227,14 +227,16 @@ impl Chart {
         for (index, series) in self.series.iter().enumerate() {
             y += LEGEND_LINE;
             let colour = PALETTE[index % PALETTE.len()];
-            let _ = writeln!(
-                out,
-                r#"<line x1="{LEGEND_LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"{}/>"#,
-                y - 4.0,
-                LEGEND_LEFT + 22.0,
-                y - 4.0,
-                dash(index, series.flagged)
-            );
+            if series.joined {
+                let _ = writeln!(
+                    out,
+                    r#"<line x1="{LEGEND_LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"{}/>"#,
+                    y - 4.0,
+                    LEGEND_LEFT + 22.0,
+                    y - 4.0,
+                    dash(index, series.flagged)
+                );
+            }
             let shape = marker(0, LEGEND_LEFT + 11.0, y - 4.0, colour, series.flagged);
             let _ = writeln!(out, "{shape}</{}>", marker_element(0));
             let mut label = shorten(&series.label, LEGEND_CHARS);

@@ -433,3 +433,97 @@ fn the_well_formedness_check_catches_broken_svg() {
         assert!(check_well_formed(broken).is_err(), "{broken}");
     }
 }
+
+/// Every part of a real report removed, or replaced by a value of another type, in turn: each
+/// mangled report is read or refused, and whatever is read makes a report and charts, without
+/// a panic.
+#[test]
+fn no_mangled_report_makes_a_panic() {
+    use reports::class::{Entry, Sources, chart, gather, markdown};
+    use serde_json::Value;
+
+    fn paths(value: &Value, path: &mut Vec<String>, all: &mut Vec<Vec<String>>) {
+        all.push(path.clone());
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    path.push(key.clone());
+                    paths(child, path, all);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    path.push(index.to_string());
+                    paths(child, path, all);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn at<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
+        path.iter().fold(value, |value, key| match value {
+            Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+            other => &mut other[key.as_str()],
+        })
+    }
+
+    let (mut read, mut refused) = (0, 0);
+    for fixture in ["ana/lesson06_pool_map.json", "ben/lesson00_machine.json"] {
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixtures().join(fixture)).unwrap()).unwrap();
+        let mut all = Vec::new();
+        paths(&original, &mut Vec::new(), &mut all);
+        let replacements = [
+            Value::Null,
+            Value::from("x"),
+            Value::from(-1),
+            Value::from(1e300),
+            serde_json::json!([]),
+        ];
+        for path in all.iter().filter(|path| !path.is_empty()) {
+            let mut mangled = Vec::new();
+            let mut removed = original.clone();
+            let (parent, last) = path.split_at(path.len() - 1);
+            match at(&mut removed, parent) {
+                Value::Object(map) => {
+                    map.remove(&last[0]);
+                }
+                Value::Array(items) => {
+                    items.remove(last[0].parse::<usize>().unwrap());
+                }
+                _ => unreachable!(),
+            }
+            mangled.push(removed);
+            for replacement in &replacements {
+                let mut replaced = original.clone();
+                *at(&mut replaced, path) = replacement.clone();
+                mangled.push(replaced);
+            }
+            for document in mangled {
+                let Ok(report) = reports::read_report(document) else {
+                    refused += 1;
+                    continue;
+                };
+                read += 1;
+                let class = gather(&[Entry {
+                    folder: Some("s".to_string()),
+                    report,
+                }]);
+                let sources = Sources {
+                    folder: "class".to_string(),
+                    files_read: 1,
+                    skipped: Vec::new(),
+                };
+                let charts: Vec<Option<String>> = class.headlines.iter().map(|_| None).collect();
+                assert!(markdown(&class, &sources, &charts).starts_with("# Class results"));
+                for results in &class.headlines {
+                    check_well_formed(&chart(&class, results).render()).unwrap();
+                }
+            }
+        }
+    }
+    assert!(read > 100 && refused > 100, "read {read}, refused {refused}");
+}

@@ -248,7 +248,13 @@ fn collect(
         let Ok(own) = std::fs::symlink_metadata(&full) else {
             continue;
         };
-        if own.is_dir() {
+        if own.is_symlink() && full.is_dir() {
+            skipped.push(Skipped {
+                file: full.display().to_string(),
+                reason: "a link to a folder: not followed".to_string(),
+                kept: 0,
+            });
+        } else if own.is_dir() {
             if depth + 1 < MAX_DEPTH {
                 collect(root, &path, depth + 1, is_output, files, skipped);
             } else {
