@@ -527,3 +527,40 @@ fn no_mangled_report_makes_a_panic() {
     }
     assert!(read > 100 && refused > 100, "read {read}, refused {refused}");
 }
+
+/// `scripts/class-report` builds the binary and runs it with the paths as the caller gave them,
+/// relative to where it was called from.
+#[test]
+fn the_script_reads_a_folder_relative_to_where_it_is_called_from() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = scratch("script").join("class.md");
+    let script = |args: &[&Path]| {
+        Command::new("bash")
+            .arg(repository.join("scripts/class-report"))
+            .args(args)
+            .current_dir(fixtures().parent().unwrap())
+            .output()
+            .expect("bash runs the script")
+    };
+    let output = script(&[Path::new("class"), Path::new("--out"), &out]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("from 5 machines"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(out.is_file() && out.with_file_name("class-gil.svg").is_file());
+
+    let output = script(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("class-report: "),
+        "{stderr}"
+    );
+}
