@@ -4,8 +4,8 @@
 //! read: the same schedule always gives the same trace, and the same seed the same schedule.
 //!
 //! Section 3 of the lesson prints one trace and counts the outcomes of every possible
-//! interleaving; a pop quiz can ask for the final counter after a given schedule
-//! ([`final_counter`]).
+//! interleaving; the quiz (`src/quiz.rs`) asks for the final counter after a given schedule,
+//! from a given starting value ([`run_from`]), and answers from the same trace.
 
 use std::collections::BTreeMap;
 use workloads::Rng;
@@ -51,6 +51,8 @@ pub struct Event {
 /// A whole run: every step, and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
+    /// The counter before the first step.
+    pub start: u64,
     pub n_threads: usize,
     /// Increments each thread performs.
     pub increments: u64,
@@ -61,7 +63,7 @@ pub struct Trace {
 impl Trace {
     /// The counter if no update were lost.
     pub fn expected(&self) -> u64 {
-        self.n_threads as u64 * self.increments
+        self.start + self.n_threads as u64 * self.increments
     }
 
     pub fn lost_updates(&self) -> u64 {
@@ -96,7 +98,13 @@ pub fn schedule_text(schedule: &[usize]) -> String {
 /// performs `increments` rounds of load, add, store, so a complete schedule names each thread
 /// exactly `3 × increments` times.
 pub fn run(n_threads: usize, increments: u64, schedule: &[usize]) -> Result<Trace, InvalidSchedule> {
+    run_from(0, n_threads, increments, schedule)
+}
+
+/// [`run`], with the counter holding `start` before the first step.
+pub fn run_from(start: u64, n_threads: usize, increments: u64, schedule: &[usize]) -> Result<Trace, InvalidSchedule> {
     let mut machine = Machine::new(n_threads, increments);
+    machine.counter = start;
     let mut events = Vec::with_capacity(schedule.len());
     for (step, &thread) in schedule.iter().enumerate() {
         let event = machine.step(thread).ok_or_else(|| {
@@ -121,6 +129,7 @@ pub fn run(n_threads: usize, increments: u64, schedule: &[usize]) -> Result<Trac
         )));
     }
     Ok(Trace {
+        start,
         n_threads,
         increments,
         events,
@@ -291,6 +300,20 @@ mod tests {
         assert_eq!(trace.events[8].overwritten, 2);
         assert_eq!(trace.final_counter, 2);
         assert_eq!(final_counter(2, 2, &schedule), Ok(2));
+    }
+
+    #[test]
+    fn a_starting_value_shifts_the_counter_but_not_the_losses() {
+        let schedule = [A, B, A, B, A, B];
+        let from_zero = run(2, 1, &schedule).unwrap();
+        let from_forty = run_from(40, 2, 1, &schedule).unwrap();
+        assert_eq!(
+            (from_forty.start, from_forty.final_counter, from_forty.expected()),
+            (40, 41, 42)
+        );
+        assert_eq!(from_forty.lost_updates(), from_zero.lost_updates());
+        let last = from_forty.events.last().unwrap();
+        assert_eq!((last.replaced, last.overwritten), (Some(41), 1));
     }
 
     #[test]

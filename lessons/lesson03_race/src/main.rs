@@ -15,9 +15,12 @@
 //! other down (false sharing).
 //!
 //! **How to run.** `cargo run -p lesson03_race` (add `--quick`, `--json`, `--step`;
-//! `--help` lists the knobs).
+//! `--help` lists the knobs). `--quiz --seed S` prints seeded questions on interleavings of
+//! load / add / store instead, and `--answers` reveals their answers, computed by the model of
+//! section 3 (`src/interleaving.rs`).
 
 mod interleaving;
+mod quiz;
 mod shared_memory;
 
 use anyhow::{bail, ensure};
@@ -63,11 +66,19 @@ struct Args {
     /// interleaving can be counted)
     #[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = course::cli::count(1, 3))]
     trace_increments: usize,
+    // `--quiz` and `--answers`: questions on interleavings instead of the lesson (src/quiz.rs).
+    #[command(flatten)]
+    #[serde(skip)]
+    quiz: course::quiz::QuizArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = course::parse_args();
-    course::run(course::info!("Race conditions"), &args.common, &args, |lesson| {
+    let info = course::info!("Race conditions");
+    if args.quiz.quiz {
+        return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
+    }
+    course::run(info, &args.common, &args, |lesson| {
         let n_threads = args.threads.unwrap_or(lesson.machine().logical_cores.max(2));
         let increments = args.increments.unwrap_or(lesson.pick(500_000, 10_000_000)) as u64;
         let runs = args.runs.unwrap_or(lesson.pick(20, 50));
@@ -698,7 +709,8 @@ fn count_in_children(
 ) -> anyhow::Result<u64> {
     let shared: &Shared = mapping;
     shared.reset();
-    wait_until_single_threaded()?;
+    // `children::fork` refuses to fork while another thread is alive, and gives the threads of
+    // the sections before (joined, but perhaps not yet gone) a moment to leave.
     let mut pids = Vec::with_capacity(n_processes);
     for _ in 0..n_processes {
         let pid = children::fork(|| {
@@ -725,19 +737,6 @@ fn count_in_children(
         }
     }
     Ok(shared.counter.load(Ordering::SeqCst))
-}
-
-/// Threads that were just joined can take a moment to leave the kernel's thread count, and
-/// `children::fork` refuses to fork while it shows more than one: wait (up to a few seconds,
-/// on a very busy machine) until it does.
-fn wait_until_single_threaded() -> anyhow::Result<()> {
-    for _ in 0..5000 {
-        if matches!(children::thread_count(), Some(1) | None) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    children::ensure_single_threaded()
 }
 
 #[cfg(test)]
