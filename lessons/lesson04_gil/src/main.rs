@@ -16,10 +16,13 @@
 //! run at once under the GIL, and that no thread waits for more turns than there are threads.
 //!
 //! **How to run.** `cargo run -p lesson04_gil` (add `--quick`, `--json`, `--step`;
-//! `--help` lists the knobs).
+//! `--help` lists the knobs). `--quiz --seed S` prints seeded questions on who holds the GIL
+//! when instead, and `--answers` reveals their answers, computed by the model that section 1
+//! draws (`src/schedule.rs`).
 
 mod gil;
 mod interpreter;
+mod quiz;
 mod schedule;
 
 use anyhow::{bail, ensure};
@@ -76,11 +79,20 @@ struct Args {
     /// Requests the I/O thread answers in each convoy measurement [default: 100, or 10 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 100_000))]
     requests: Option<usize>,
+    // `--quiz` and `--answers`: questions on who holds the GIL when, instead of the lesson
+    // (src/quiz.rs).
+    #[command(flatten)]
+    #[serde(skip)]
+    quiz: course::quiz::QuizArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = course::parse_args();
-    course::run(course::info!("A GIL, simulated"), &args.common, &args, |lesson| {
+    let info = course::info!("A GIL, simulated");
+    if args.quiz.quiz {
+        return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
+    }
+    course::run(info, &args.common, &args, |lesson| {
         let n_threads = args.threads.unwrap_or(lesson.machine().logical_cores);
         let total_steps = args.steps.unwrap_or(lesson.pick(4_000, 60_000)) as u64;
         let io_wait = args
@@ -661,7 +673,8 @@ fn run_on_threads(interpreter: &Interpreter, programs: &[Vec<Op>]) -> Run {
 /// Runs each program in its own forked process, an interpreter with its own GIL; each sends
 /// back (steps, checksum, overlapping steps) through a pipe.
 fn run_on_processes(programs: &[Vec<Op>], switch_interval: Duration) -> anyhow::Result<Run> {
-    wait_until_single_threaded()?;
+    // `children::fork` refuses to fork while another thread is alive, and gives the threads of
+    // the variant before (joined, but perhaps not yet gone) a moment to leave.
     let mut workers = Vec::with_capacity(programs.len());
     for program in programs {
         let (from_child, to_parent) = nix::unistd::pipe()?;
@@ -725,7 +738,6 @@ fn measure_convoy(setup: &ConvoySetup, requests: usize, seed: u64) -> anyhow::Re
     // compute until they are killed (and reaped) when `neighbour_processes` drops.
     let mut neighbour_processes = Neighbours(Vec::new());
     if setup.in_processes {
-        wait_until_single_threaded()?;
         let switch_interval = setup.switch_interval.unwrap_or(Duration::from_millis(5));
         for _ in 0..setup.cpu_neighbours {
             neighbour_processes.0.push(children::fork(|| {
@@ -834,19 +846,6 @@ fn check_fair(run: &Run, programs: &[Vec<Op>]) -> anyhow::Result<()> {
         run.gil.most_turns_waited
     );
     Ok(())
-}
-
-/// Threads that were just joined can take a moment to leave the kernel's thread count, and
-/// `children::fork` refuses to fork while it shows more than one: wait (up to a few seconds,
-/// on a very busy machine) until it does.
-fn wait_until_single_threaded() -> anyhow::Result<()> {
-    for _ in 0..5000 {
-        if matches!(children::thread_count(), Some(1) | None) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    children::ensure_single_threaded()
 }
 
 // ---------------------------------------------------------------------------------------------
