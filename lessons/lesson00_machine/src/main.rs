@@ -247,11 +247,11 @@ fn concurrency_and_parallelism(
     );
     let runs = lesson.pick(1, 3);
     let mut cpu = Comparison::new("CPU-bound tasks").repeats(1, runs);
-    cpu.variant("1 thread", 1, || run_sequential(n_tasks, cpu_task));
-    cpu.variant(format!("{n_threads} threads"), n_threads, || {
+    cpu.variant("sequential", 1, || run_sequential(n_tasks, cpu_task));
+    cpu.variant(threads(n_threads), n_threads, || {
         run_threaded(n_tasks, n_threads, cpu_task)
     });
-    cpu.variant(format!("{} threads", 2 * n_threads), 2 * n_threads, || {
+    cpu.variant(threads(2 * n_threads), 2 * n_threads, || {
         run_threaded(n_tasks, 2 * n_threads, cpu_task)
     });
     let cpu = lesson.compare(cpu)?;
@@ -268,8 +268,8 @@ fn concurrency_and_parallelism(
         1
     };
     let mut io = Comparison::new("waiting tasks");
-    io.variant("1 thread", 1, || run_sequential(io_tasks, io_task));
-    io.variant(format!("{io_tasks} threads"), io_tasks, || {
+    io.variant("sequential", 1, || run_sequential(io_tasks, io_task));
+    io.variant(threads(io_tasks), io_tasks, || {
         run_threaded(io_tasks, io_tasks, io_task)
     });
     let io = lesson.compare(io)?;
@@ -338,6 +338,11 @@ fn run_threaded(n_tasks: usize, n_threads: usize, task: impl Fn(usize) -> u64 + 
             .map(|worker| worker.join().expect("a task panicked"))
             .fold(0, u64::wrapping_add)
     })
+}
+
+/// A variant's name: `1 spawned thread` (not the caller's own), `2 threads`, ...
+fn threads(n_threads: usize) -> String {
+    if n_threads == 1 { "1 spawned thread".to_string() } else { format!("{n_threads} threads") }
 }
 
 /// `[0, 1, 2, 5]` as `0-2,5`.
