@@ -342,7 +342,11 @@ fn run_threaded(n_tasks: usize, n_threads: usize, task: impl Fn(usize) -> u64 + 
 
 /// A variant's name: `1 spawned thread` (not the caller's own), `2 threads`, ...
 fn threads(n_threads: usize) -> String {
-    if n_threads == 1 { "1 spawned thread".to_string() } else { format!("{n_threads} threads") }
+    if n_threads == 1 {
+        "1 spawned thread".to_string()
+    } else {
+        format!("{n_threads} threads")
+    }
 }
 
 /// `[0, 1, 2, 5]` as `0-2,5`.
