@@ -94,13 +94,21 @@ fn every_lesson_json_report_parses_and_carries_its_figures() {
         // The class report reads what students hand in: it must accept this report, and find
         // the headline workload it charts from this lesson.
         let read = reports::read_report(report.clone());
-        assert!(read.is_ok(), "the class report would refuse this report: {:?}\n{context}", read.err());
+        assert!(
+            read.is_ok(),
+            "the class report would refuse this report: {:?}\n{context}",
+            read.err()
+        );
         for headline in reports::class::HEADLINES.iter().filter(|h| h.lesson == lesson) {
             let found = sections
                 .iter()
                 .flat_map(|s| s["comparisons"].as_array().cloned().unwrap_or_default())
                 .any(|c| c["workload"].as_str().is_some_and(headline.workload));
-            assert!(found, "no comparison matches the class report's headline '{}'\n{context}", headline.title);
+            assert!(
+                found,
+                "no comparison matches the class report's headline '{}'\n{context}",
+                headline.title
+            );
         }
     });
 }
