@@ -3,7 +3,6 @@
 //! copy), so a pipe is how they talk.
 
 use anyhow::{Context, bail};
-use course::children;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -38,7 +37,7 @@ pub fn fork_linked(body: impl FnOnce(ChildEnd) -> i32) -> anyhow::Result<(Pid, P
         commands: commands_read,
         replies: replies_write,
     });
-    let pid = children::fork(|| {
+    let pid = crate::tracked::fork(|| {
         // The child closes its copy of the parent's ends: otherwise it would hold the write end
         // of its own command pipe open, and never see end-of-file when the parent goes away.
         drop(parent_end.take());

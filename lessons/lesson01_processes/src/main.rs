@@ -22,6 +22,7 @@
 mod link;
 mod model;
 mod observe;
+mod tracked;
 mod watch;
 
 use anyhow::{Context, bail};
@@ -238,7 +239,7 @@ fn lifecycle(lesson: &Lesson, exit_code: u8) -> anyhow::Result<()> {
         "  {:>9}  parent {me}: fork()",
         format::duration(start.elapsed())
     );
-    let pid = children::fork(|| {
+    let pid = tracked::fork(|| {
         let report = report_write.take();
         let born = start.elapsed();
         let (child, parent) = (getpid(), getppid());
@@ -507,7 +508,7 @@ fn zombies(lesson: &Lesson, n_zombies: usize, hold: Duration) -> anyhow::Result<
     for i in 0..n_zombies {
         let code = 10 + i as i32;
         // Each child exits at once; the parent does not wait (yet).
-        let pid = children::fork(move || code)?;
+        let pid = tracked::fork(move || code)?;
         model.fork(pid_u32(me), pid_u32(pid))?;
         model.exit(pid_u32(pid), code)?;
         pids.push(pid);
@@ -611,7 +612,7 @@ fn adoption(lesson: &Lesson) -> anyhow::Result<()> {
     // For the few milliseconds of this demonstration, Ctrl-C is held back: while G changes
     // parents it is in nobody's list of children to clean up, and an interrupted lesson could
     // leave it to a PID 1 that may never reap it. The signal is delivered when the guard drops.
-    let deferred = DeferInterrupts::new()?;
+    let deferred = tracked::DeferInterrupts::new()?;
     nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     let mut middle: Option<Pid> = None;
     let mut grandchild: Option<Pid> = None;
@@ -642,8 +643,7 @@ fn adoption_steps(
     model.add(pid_u32(me), pid_u32(getppid()))?;
     model.set_subreaper(pid_u32(me), true)?;
     let (m, link) = link::fork_linked(|end| {
-        // M inherited the held-back signals: it lets them through again, so that Ctrl-C ends it.
-        let _ = interrupt_signals().thread_unblock();
+        // M's own child G is recorded in M's copy of the table, which only M would use.
         match children::fork(|| 0) {
             Ok(g) => {
                 end.reply_line(&g.to_string());
@@ -872,7 +872,7 @@ fn fork_cost(lesson: &Lesson, fork_mib: usize, samples: usize) -> anyhow::Result
         let mut fork_to_reaped = Latencies::new();
         for _ in 0..samples {
             fork_to_reaped.time(|| -> anyhow::Result<()> {
-                let pid = fork_returns.time(|| children::fork(|| 0))?;
+                let pid = fork_returns.time(|| tracked::fork(|| 0))?;
                 children::wait(pid).context("waitpid")?;
                 Ok(())
             })?;
@@ -972,7 +972,7 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
         })
         .context("start a thread")?;
     let during = children::thread_count();
-    let refusal = match children::fork(|| 0) {
+    let refusal = match tracked::fork(|| 0) {
         Ok(pid) => {
             children::wait(pid).context("waitpid")?;
             None
@@ -993,7 +993,7 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
     // join returns when the thread has finished; the kernel removes it a moment later.
     children::wait_until_single_threaded(Duration::from_secs(2))?;
     let after = children::thread_count();
-    let pid = children::fork(|| 0)?;
+    let pid = tracked::fork(|| 0)?;
     let status = children::wait(pid).context("waitpid")?;
     say!(
         lesson,
@@ -1103,36 +1103,6 @@ fn filled_buffer(size: usize, page: usize) -> Vec<u8> {
 
 fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().map(|&b| u64::from(b)).sum()
-}
-
-/// The signals `course::children` handles to clean up (Ctrl-C, `kill`, a closed terminal).
-#[cfg(target_os = "linux")]
-fn interrupt_signals() -> nix::sys::signal::SigSet {
-    let mut set = nix::sys::signal::SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(signal);
-    }
-    set
-}
-
-/// Holds back Ctrl-C (and SIGTERM, SIGHUP) while alive; a signal that arrived meanwhile is
-/// delivered when it is dropped, and the usual clean-up runs then.
-#[cfg(target_os = "linux")]
-struct DeferInterrupts;
-
-#[cfg(target_os = "linux")]
-impl DeferInterrupts {
-    fn new() -> anyhow::Result<Self> {
-        interrupt_signals().thread_block().context("block signals")?;
-        Ok(DeferInterrupts)
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl Drop for DeferInterrupts {
-    fn drop(&mut self) {
-        let _ = interrupt_signals().thread_unblock();
-    }
 }
 
 /// Time since the lesson started (the first call starts the clock).

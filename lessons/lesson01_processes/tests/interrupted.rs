@@ -72,7 +72,7 @@ fn step_start(action: &str) -> Duration {
 fn interrupt_inside(mut at: Duration, how: Interrupt, opened: &str, closed: &str) {
     let mut step = Duration::from_millis(HOLD_MS / 2);
     let mut last_move_later = None;
-    for _ in 0..10 {
+    for _ in 0..12 {
         let outcome = {
             let _turn = one_at_a_time();
             lesson().interrupt_after(at, how).go()

@@ -18,7 +18,7 @@ pub fn forked_processes_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(
     let mut pids = Vec::new();
     let mut result = Ok(());
     for _ in 0..live {
-        match children::fork(|| {
+        match crate::tracked::fork(|| {
             // Close this child's copy of the write end: end of file must come when the parent
             // closes its own.
             drop(release_write.take());
@@ -48,10 +48,11 @@ pub fn forked_processes_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(
 /// `live` copies of `cat` reading from a pipe; returns the average one's memory, and when they
 /// were all alive.
 pub fn spawned_programs_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(observe::Memory, Duration)> {
+    say!(lesson, "    starting {live} copies of `cat`, each reading from a pipe");
     let mut programs = Vec::new();
     let mut result = Ok(());
     for _ in 0..live {
-        match children::spawn(
+        match crate::tracked::spawn(
             Command::new("cat")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())

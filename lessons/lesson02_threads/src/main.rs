@@ -21,6 +21,7 @@
 
 mod costs;
 mod observe;
+mod tracked;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -954,7 +955,7 @@ fn create_and_join(
 
 /// fork + exec of `/bin/true` (as `std::process::Command` does it), then waitpid.
 fn spawn_and_wait() -> anyhow::Result<bool> {
-    let child = children::spawn(
+    let child = tracked::spawn(
         Command::new("true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -966,7 +967,7 @@ fn spawn_and_wait() -> anyhow::Result<bool> {
 
 /// fork of this process; the child exits at once; then waitpid.
 fn fork_and_wait() -> anyhow::Result<bool> {
-    let pid = children::fork(|| 0)?;
+    let pid = tracked::fork(|| 0)?;
     let status = children::wait(pid).context("waitpid")?;
     Ok(status == nix::sys::wait::WaitStatus::Exited(pid, 0))
 }

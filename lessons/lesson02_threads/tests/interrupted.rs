@@ -68,7 +68,7 @@ fn interrupt_at(at: Duration, how: Interrupt) -> Outcome {
 fn interrupt_inside(mut at: Duration, how: Interrupt, opened: &str, closed: &str) {
     let mut step = Duration::from_millis(400);
     let mut last_move_later = None;
-    for _ in 0..10 {
+    for _ in 0..12 {
         let outcome = interrupt_at(at, how);
         let later = match (outcome.stdout.contains(opened), outcome.stdout.contains(closed)) {
             (true, false) => {
@@ -133,7 +133,8 @@ fn a_full_run_gets_every_answer_right() {
 fn ctrl_c_while_a_thousand_forked_children_are_alive() {
     let at = seconds(&figures(reference(), "What a thread costs")["forked_alive_at_s"]) + Duration::from_millis(50);
     for how in [Interrupt::Process, Interrupt::Group] {
-        interrupt_inside(at, how, "forked processes waiting", "copies of `cat` waiting");
+        // From the first fork to the moment they are let go: up to a thousand children alive.
+        interrupt_inside(at, how, "threads started and waiting", "starting 1000 copies of `cat`");
     }
 }
 
@@ -141,7 +142,8 @@ fn ctrl_c_while_a_thousand_forked_children_are_alive() {
 fn ctrl_c_while_a_thousand_spawned_programs_are_alive() {
     let at = seconds(&figures(reference(), "What a thread costs")["spawned_alive_at_s"]) + Duration::from_millis(50);
     for how in [Interrupt::Process, Interrupt::Group] {
-        interrupt_inside(at, how, "copies of `cat` waiting", "its own");
+        // From the first spawn to the moment they are let go: up to a thousand programs alive.
+        interrupt_inside(at, how, "starting 1000 copies of `cat`", "its own");
     }
 }
 
