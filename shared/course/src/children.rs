@@ -3,7 +3,8 @@
 //! Every child a lesson forks or spawns goes through [`fork`] or [`spawn`], which record its
 //! PID in a fixed table. When the lesson is interrupted (SIGINT from Ctrl-C, SIGTERM, SIGHUP),
 //! a signal handler kills every recorded child with SIGKILL (which also ends a stopped child)
-//! and reaps it, then lets the signal end the lesson as it would have. At the end of
+//! and reaps it, then lets the signal end the lesson as it would have. Interrupts are held
+//! back for the moment between starting a child and recording it, so none is missed. At the end of
 //! [`crate::run`], [`kill_all`] does the same for any child a lesson forgot. As a last line of
 //! defence on Linux, each child asks the kernel to kill it if its parent dies
 //! (`PR_SET_PDEATHSIG`), which covers even a parent killed with SIGKILL.
@@ -124,6 +125,10 @@ pub fn wait_until_single_threaded(within: std::time::Duration) -> anyhow::Result
 pub fn fork(child: impl FnOnce() -> i32) -> anyhow::Result<Pid> {
     ensure_single_threaded()?;
     install_handler();
+    // An interrupt between `fork` returning and `register` would find the new child not yet
+    // recorded: hold interrupts back until it is (a signal that arrives meanwhile is delivered
+    // the moment the guard is dropped, and the clean-up then sees the child).
+    let deferred = DeferInterrupts::new()?;
     // Anything buffered would otherwise be printed twice: once by each process.
     let _ = std::io::stdout().flush();
     let parent = nix::unistd::getpid();
@@ -133,14 +138,17 @@ pub fn fork(child: impl FnOnce() -> i32) -> anyhow::Result<Pid> {
     match unsafe { nix::unistd::fork() }.context("fork failed")? {
         ForkResult::Child => {
             become_child(parent);
+            // The child starts with the parent's mask; it lets interrupts through again.
+            drop(deferred);
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().flush();
             exit_now(code)
         }
         ForkResult::Parent { child } => {
-            register(child)?;
-            Ok(child)
+            let registered = register(child);
+            drop(deferred);
+            registered.map(|()| child)
         }
     }
 }
@@ -159,11 +167,49 @@ pub fn spawn(command: &mut std::process::Command) -> anyhow::Result<std::process
             command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from));
         }
     }
+    // As in `fork`: no interrupt between starting the child and recording it. (The standard
+    // library clears the signal mask in the child before it runs the program.)
+    let deferred = DeferInterrupts::new()?;
     let child = command
         .spawn()
         .with_context(|| format!("could not start {:?}", command.get_program()))?;
-    register(Pid::from_raw(child.id() as i32))?;
-    Ok(child)
+    let registered = register(Pid::from_raw(child.id() as i32));
+    drop(deferred);
+    registered.map(|()| child)
+}
+
+/// The signals whose arrival kills and reaps the recorded children: Ctrl-C, `kill`, a closed
+/// terminal.
+fn interrupt_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        set.add(signal);
+    }
+    set
+}
+
+/// Holds interrupts back while it lives; dropping it restores the signal mask it found.
+struct DeferInterrupts {
+    previous: SigSet,
+}
+
+impl DeferInterrupts {
+    fn new() -> anyhow::Result<Self> {
+        let mut previous = SigSet::empty();
+        signal::pthread_sigmask(
+            signal::SigmaskHow::SIG_BLOCK,
+            Some(&interrupt_signals()),
+            Some(&mut previous),
+        )
+        .context("could not hold interrupts back while starting a child")?;
+        Ok(DeferInterrupts { previous })
+    }
+}
+
+impl Drop for DeferInterrupts {
+    fn drop(&mut self) {
+        let _ = signal::pthread_sigmask(signal::SigmaskHow::SIG_SETMASK, Some(&self.previous), None);
+    }
 }
 
 /// In a freshly forked child: default signal handling, and die with the parent.

@@ -255,6 +255,17 @@ impl Lesson {
         Ok(report)
     }
 
+    /// Like [`Lesson::compare`] (answers checked, the report recorded for `--json`), but prints
+    /// nothing: for a sweep of many sizes that the lesson draws as one chart instead of tables.
+    pub fn compare_quietly<A: PartialEq + std::fmt::Debug>(
+        &self,
+        comparison: Comparison<A>,
+    ) -> anyhow::Result<ComparisonReport> {
+        let report = comparison.finish()?;
+        self.with_section(|section| section.comparisons.push(report.clone()));
+        Ok(report)
+    }
+
     fn show_comparison(&self, report: &ComparisonReport) {
         let mut table = Table::new(&[
             "variant",
