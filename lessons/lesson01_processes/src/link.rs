@@ -37,7 +37,7 @@ pub fn fork_linked(body: impl FnOnce(ChildEnd) -> i32) -> anyhow::Result<(Pid, P
         commands: commands_read,
         replies: replies_write,
     });
-    let pid = crate::tracked::fork(|| {
+    let pid = course::children::fork(|| {
         // The child closes its copy of the parent's ends: otherwise it would hold the write end
         // of its own command pipe open, and never see end-of-file when the parent goes away.
         drop(parent_end.take());

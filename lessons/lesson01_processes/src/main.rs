@@ -22,7 +22,6 @@
 mod link;
 mod model;
 mod observe;
-mod tracked;
 mod watch;
 
 use anyhow::{Context, bail};
@@ -239,7 +238,7 @@ fn lifecycle(lesson: &Lesson, exit_code: u8) -> anyhow::Result<()> {
         "  {:>9}  parent {me}: fork()",
         format::duration(start.elapsed())
     );
-    let pid = tracked::fork(|| {
+    let pid = children::fork(|| {
         let report = report_write.take();
         let born = start.elapsed();
         let (child, parent) = (getpid(), getppid());
@@ -508,7 +507,7 @@ fn zombies(lesson: &Lesson, n_zombies: usize, hold: Duration) -> anyhow::Result<
     for i in 0..n_zombies {
         let code = 10 + i as i32;
         // Each child exits at once; the parent does not wait (yet).
-        let pid = tracked::fork(move || code)?;
+        let pid = children::fork(move || code)?;
         model.fork(pid_u32(me), pid_u32(pid))?;
         model.exit(pid_u32(pid), code)?;
         pids.push(pid);
@@ -611,8 +610,14 @@ fn adoption(lesson: &Lesson) -> anyhow::Result<()> {
     );
     // For the few milliseconds of this demonstration, Ctrl-C is held back: while G changes
     // parents it is in nobody's list of children to clean up, and an interrupted lesson could
-    // leave it to a PID 1 that may never reap it. The signal is delivered when the guard drops.
-    let deferred = tracked::DeferInterrupts::new()?;
+    // leave it to a PID 1 that may never reap it. A signal that arrives meanwhile stays pending
+    // and is delivered when the mask is restored below, once M and G are both reaped. (M and G
+    // start with this mask too, so they cannot die of a terminal's Ctrl-C halfway either.)
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+    let interrupts = interrupt_signals();
+    let mut mask_before = SigSet::empty();
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&interrupts), Some(&mut mask_before))
+        .context("hold interrupts back")?;
     nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     let mut middle: Option<Pid> = None;
     let mut grandchild: Option<Pid> = None;
@@ -628,8 +633,19 @@ fn adoption(lesson: &Lesson) -> anyhow::Result<()> {
         let _ = children::wait(grandchild);
     }
     let _ = nix::sys::prctl::set_child_subreaper(false);
-    drop(deferred);
+    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask_before), None);
     result
+}
+
+/// The signals on which `course::children` kills and reaps every child: Ctrl-C, `kill`, a
+/// closed terminal.
+#[cfg(target_os = "linux")]
+fn interrupt_signals() -> nix::sys::signal::SigSet {
+    let mut set = nix::sys::signal::SigSet::empty();
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        set.add(signal);
+    }
+    set
 }
 
 #[cfg(target_os = "linux")]
@@ -872,7 +888,7 @@ fn fork_cost(lesson: &Lesson, fork_mib: usize, samples: usize) -> anyhow::Result
         let mut fork_to_reaped = Latencies::new();
         for _ in 0..samples {
             fork_to_reaped.time(|| -> anyhow::Result<()> {
-                let pid = fork_returns.time(|| tracked::fork(|| 0))?;
+                let pid = fork_returns.time(|| children::fork(|| 0))?;
                 children::wait(pid).context("waitpid")?;
                 Ok(())
             })?;
@@ -972,18 +988,14 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
         })
         .context("start a thread")?;
     let during = children::thread_count();
-    let refusal = match tracked::fork(|| 0) {
-        Ok(pid) => {
-            children::wait(pid).context("waitpid")?;
-            None
-        }
-        Err(error) => Some(error.to_string()),
-    };
+    // Every fork here goes through children::fork, which asks this same question first (and
+    // gives a thread that was just joined two seconds to leave). The waiter is not leaving:
+    // ask without waiting, and show the answer at once.
+    let refusal = children::wait_until_single_threaded(Duration::ZERO)
+        .err()
+        .map(|error| error.to_string());
     match (&refusal, during) {
-        (Some(message), Some(n)) => say!(
-            lesson,
-            "  With {n} threads, children::fork waits a second for the others to end, then refuses: \"{message}\""
-        ),
+        (Some(message), Some(n)) => say!(lesson, "  With {n} threads, children::fork refuses: \"{message}\""),
         _ => lesson.warn("fork was not refused while another thread ran"),
     }
     drop(release);
@@ -993,7 +1005,7 @@ fn fork_and_threads(lesson: &Lesson) -> anyhow::Result<()> {
     // join returns when the thread has finished; the kernel removes it a moment later.
     children::wait_until_single_threaded(Duration::from_secs(2))?;
     let after = children::thread_count();
-    let pid = tracked::fork(|| 0)?;
+    let pid = children::fork(|| 0)?;
     let status = children::wait(pid).context("waitpid")?;
     say!(
         lesson,

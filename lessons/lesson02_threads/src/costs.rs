@@ -18,7 +18,7 @@ pub fn forked_processes_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(
     let mut pids = Vec::new();
     let mut result = Ok(());
     for _ in 0..live {
-        match crate::tracked::fork(|| {
+        match children::fork(|| {
             // Close this child's copy of the write end: end of file must come when the parent
             // closes its own.
             drop(release_write.take());
@@ -52,7 +52,7 @@ pub fn spawned_programs_memory(lesson: &Lesson, live: usize) -> anyhow::Result<(
     let mut programs = Vec::new();
     let mut result = Ok(());
     for _ in 0..live {
-        match crate::tracked::spawn(
+        match children::spawn(
             Command::new("cat")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())

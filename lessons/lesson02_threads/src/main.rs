@@ -21,7 +21,6 @@
 
 mod costs;
 mod observe;
-mod tracked;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -386,7 +385,8 @@ fn creation_cost(lesson: &Lesson, samples: usize) -> anyhow::Result<()> {
         "  spawn the program `true` (fork + exec), fork a copy of this process, start a thread."
     );
     // fork is only safe while single-threaded: every thread of the earlier sections was joined,
-    // and the kernel removes a joined thread a moment after join returns.
+    // and the kernel removes a joined thread a moment after join returns. children::fork would
+    // wait for that itself, but inside the first timed fork; wait here, before the clock starts.
     children::wait_until_single_threaded(Duration::from_secs(2))?;
     let mut spawned = Latencies::new();
     let mut forked = Latencies::new();
@@ -482,7 +482,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
         private: per(during.resident.saturating_sub(before.resident)),
         page_tables: per(during.page_tables.saturating_sub(before.page_tables)),
     };
-    children::wait_until_single_threaded(Duration::from_secs(2))?;
+    // children::fork waits (up to two seconds) for the threads just joined to leave the process.
     let (forked, forked_alive_at) = costs::forked_processes_memory(lesson, live)?;
     let (spawned, spawned_alive_at) = costs::spawned_programs_memory(lesson, live)?;
     // When all of them were alive at once, since the lesson started (the tests interrupt there).
@@ -585,8 +585,9 @@ fn tiny_jobs(lesson: &Lesson, runs: usize) -> anyhow::Result<()> {
         comparison.variant("sequential", 1, || word_count_sequential(&big));
         comparison.variant("thread per string", big.len(), || word_count_thread_per_string(&big));
         comparison.variant("per core", cores, || word_count_per_core(&big));
-        // Answers are checked before any speedup exists: a mismatch ends the lesson here.
-        let report = comparison.finish()?;
+        // Answers are checked before any speedup exists: a mismatch ends the lesson here. Each
+        // size is recorded for --json; the table and the chart below show the whole sweep.
+        let report = lesson.compare_quietly(comparison)?;
         if word_count_sequential(&big) != expected_words {
             bail!("{times} repetitions should hold {expected_words} words");
         }
@@ -955,7 +956,7 @@ fn create_and_join(
 
 /// fork + exec of `/bin/true` (as `std::process::Command` does it), then waitpid.
 fn spawn_and_wait() -> anyhow::Result<bool> {
-    let child = tracked::spawn(
+    let child = children::spawn(
         Command::new("true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -967,7 +968,7 @@ fn spawn_and_wait() -> anyhow::Result<bool> {
 
 /// fork of this process; the child exits at once; then waitpid.
 fn fork_and_wait() -> anyhow::Result<bool> {
-    let pid = tracked::fork(|| 0)?;
+    let pid = children::fork(|| 0)?;
     let status = children::wait(pid).context("waitpid")?;
     Ok(status == nix::sys::wait::WaitStatus::Exited(pid, 0))
 }
