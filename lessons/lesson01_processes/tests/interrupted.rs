@@ -1,41 +1,149 @@
-//! Ctrl-C at the hard moments of a full-size run leaves nothing behind: no stopped child, no
-//! zombie, no orphan. A first, uninterrupted run says (in its `--json` report) when each moment
-//! begins; later runs are interrupted in the middle of those moments, alone (`kill -INT`) and
-//! with their whole process group (a terminal's Ctrl-C), and must leave their process group
-//! empty. The general tests in `tests/cleanup.rs` interrupt `--quick` runs; these interrupt
-//! the real thing.
+//! Ctrl-C at the risky moments leaves nothing behind: no stopped child, no zombie, no orphan.
+//!
+//! Each run is interrupted the moment it prints the line that opens a moment (the child has
+//! just been stopped, zombies wait to be reaped, ...), alone (`kill -INT`) or with its whole
+//! process group (a terminal's Ctrl-C), and must die of the interrupt with its process group
+//! empty. The interrupt follows the output, not the clock, so a busy machine only makes a run
+//! slower, never a test wrong; the states are held long enough (`--hold`) that it lands inside
+//! the moment, which each test checks from the output: the line that closes the moment was
+//! never printed. No timing is asserted.
 
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
 use serde_json::Value;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
-use testkit::{Interrupt, Run};
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use testkit::{Interrupt, Outcome, Run};
 
-/// Each state is held this long, so that an interrupt aimed at its middle lands inside it even
-/// on a busy machine.
-const HOLD_MS: u64 = 1000;
+const LESSON: &str = env!("CARGO_BIN_EXE_lesson01_processes");
 
-fn lesson() -> Run {
-    Run::new(env!("CARGO_BIN_EXE_lesson01_processes"))
-        .args(["--hold", &HOLD_MS.to_string()])
-        .timeout(Duration::from_secs(120))
+/// How long the watched child stays in each state in the targeted runs: the time an interrupt
+/// has to arrive once the line that opens the state is out.
+const HOLD_MS: &str = "200";
+
+/// A run interrupted in the middle of a moment is killed if it takes longer than this.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs the lesson with `args` and sends SIGINT (`how`) as soon as a line of its output
+/// contains `marker`. What it left behind is recorded as `testkit::Run` records it.
+fn interrupt_on_line(args: &[&str], marker: &str, how: Interrupt) -> Outcome {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let temp_dir = std::env::temp_dir().join(format!(
+        "lesson01-interrupted-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&temp_dir).expect("create a private TMPDIR for the run");
+    let started = Instant::now();
+    let mut child = Command::new(LESSON)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("TMPDIR", &temp_dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .process_group(0)
+        .spawn()
+        .expect("start the lesson");
+    let pid = Pid::from_raw(child.id() as i32);
+    // Lines arrive as the lesson prints them (Rust's stdout is line-buffered even into a pipe).
+    let (line_sender, lines) = mpsc::channel::<String>();
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let stdout_reader = std::thread::spawn(move || {
+        let mut line = Vec::new();
+        while stdout.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            let _ = line_sender.send(String::from_utf8_lossy(&line).into_owned());
+            line.clear();
+        }
+    });
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+
+    let mut printed = String::new();
+    let mut interrupted = false;
+    let mut timed_out = false;
+    let status = loop {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(5)) {
+            if !interrupted && line.contains(marker) {
+                let _ = match how {
+                    Interrupt::Process => kill(pid, Signal::SIGINT),
+                    Interrupt::Group => killpg(pid, Signal::SIGINT),
+                };
+                interrupted = true;
+            }
+            printed.push_str(&line);
+        }
+        if let Some(status) = child.try_wait().expect("wait for the lesson") {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            timed_out = true;
+            let _ = killpg(pid, Signal::SIGKILL);
+            break child.wait().expect("wait for the killed lesson");
+        }
+    };
+    let elapsed = started.elapsed();
+    // Children it forgot may take a moment to die: a grace period, then whoever is left is
+    // recorded and killed, so that a failing test leaks nothing.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut leftovers = testkit::processes_in_group(pid);
+    while !leftovers.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        leftovers = testkit::processes_in_group(pid);
+    }
+    let _ = killpg(pid, Signal::SIGKILL);
+    let _ = stdout_reader.join();
+    printed.extend(lines.try_iter());
+    let temp_files = std::fs::read_dir(&temp_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.path().display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&temp_dir);
+    Outcome {
+        command: format!("{LESSON} {} (SIGINT to the {how:?} at '{marker}')", args.join(" ")),
+        status,
+        stdout: printed,
+        stderr: stderr_reader.join().unwrap_or_default(),
+        elapsed,
+        timed_out,
+        leftovers,
+        temp_files,
+    }
 }
 
-/// Runs take turns: two full-size runs at once on two cores would shift each other's moments.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The uninterrupted full-size run's report, made once. (Call it without holding a turn.)
-fn reference() -> &'static Value {
-    static REPORT: OnceLock<Value> = OnceLock::new();
-    REPORT.get_or_init(|| {
-        let _turn = one_at_a_time();
-        let outcome = lesson().args(["--json"]).go();
-        outcome.assert_code(0);
+/// Interrupts a run with its states held [`HOLD_MS`] as soon as it prints `opened`, and checks
+/// that the interrupt landed before it printed `closed` and that it died of it, leaving nothing.
+/// A machine so busy that the interrupt came late gets two more tries; every run must be clean.
+#[track_caller]
+fn interrupt_inside(opened: &str, closed: &str, how: Interrupt) {
+    for _ in 0..3 {
+        let outcome = interrupt_on_line(&["--quick", "--hold", HOLD_MS], opened, how);
         outcome.assert_clean();
-        outcome.json()
-    })
+        assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
+        assert_eq!(
+            outcome.signal(),
+            Some(2),
+            "expected the lesson to die of SIGINT\n{}",
+            outcome.describe()
+        );
+        if !outcome.stdout.contains(closed) {
+            return;
+        }
+    }
+    panic!("three runs in a row were interrupted after '{closed}', not before ({how:?})");
 }
 
 fn section<'a>(report: &'a Value, title_start: &str) -> &'a Value {
@@ -49,66 +157,20 @@ fn section<'a>(report: &'a Value, title_start: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no section '{title_start}' in {report:#}"))
 }
 
-/// When the watched child entered the state whose step action starts with `action`.
-fn step_start(action: &str) -> Duration {
-    let steps = &section(reference(), "States")["figures"]["steps"];
-    let step = steps
-        .as_array()
-        .and_then(|steps| {
-            steps
-                .iter()
-                .find(|s| s["action"].as_str().is_some_and(|a| a.starts_with(action)))
-        })
-        .unwrap_or_else(|| panic!("no step '{action}' in {steps:#}"));
-    Duration::from_secs_f64(step["since_start_s"].as_f64().expect("since_start_s"))
-}
-
-/// Interrupts runs until one is interrupted inside a window of the run: after it printed
-/// `opened` and before it printed `closed`. Starts at `at`, and searches later or earlier
-/// (halving its step whenever it changes direction) when a run was faster or slower than the
-/// reference: the machine is shared. Every run, inside the window or not, must die of the
-/// interrupt and leave nothing behind.
-#[track_caller]
-fn interrupt_inside(mut at: Duration, how: Interrupt, opened: &str, closed: &str) {
-    let mut step = Duration::from_millis(HOLD_MS / 2);
-    let mut last_move_later = None;
-    for _ in 0..12 {
-        let outcome = {
-            let _turn = one_at_a_time();
-            lesson().interrupt_after(at, how).go()
-        };
-        outcome.assert_clean();
-        assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
-        assert_eq!(
-            outcome.signal(),
-            Some(2),
-            "expected the lesson to die of SIGINT at {at:?} ({how:?})\n{}",
-            outcome.describe()
-        );
-        let later = match (outcome.stdout.contains(opened), outcome.stdout.contains(closed)) {
-            (true, false) => return,
-            (false, _) => true,
-            (true, true) => false,
-        };
-        if last_move_later.is_some_and(|previous| previous != later) {
-            step /= 2;
-        }
-        last_move_later = Some(later);
-        at = if later { at + step } else { at.saturating_sub(step) };
-    }
-    panic!("no run was interrupted between '{opened}' and '{closed}' ({how:?})");
-}
-
 #[test]
-fn a_full_run_reaps_every_child_and_the_kernel_agrees_with_the_model() {
-    let report = reference();
-    let states = section(report, "States");
+fn a_whole_run_reaps_every_child_and_the_kernel_agrees_with_the_model() {
+    let outcome = Run::new(LESSON).args(["--quick", "--json"]).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    let report = outcome.json();
+    let states = section(&report, "States");
     assert_eq!(states["figures"]["steps_as_predicted"], 9, "{states:#}");
-    let zombies = section(report, "Zombies");
+    let zombies = section(&report, "Zombies");
     assert_eq!(zombies["figures"]["children_left"], 0, "{zombies:#}");
+    assert_eq!(zombies["figures"]["zombies_as_predicted"], 3, "{zombies:#}");
     assert_eq!(zombies["figures"]["state_after_kill_9"], "Z", "{zombies:#}");
     assert_eq!(zombies["figures"]["adoption"]["reaped"], true, "{zombies:#}");
-    let cow = section(report, "Fork, then load");
+    let cow = section(&report, "Fork, then load");
     let predicted = cow["figures"]["predicted_copy_bytes"].as_f64().unwrap();
     let measured = cow["figures"]["measured_copy_bytes"].as_f64().unwrap();
     // The copy is the written part, give or take a few pages of the child's own stack and globals.
@@ -116,73 +178,68 @@ fn a_full_run_reaps_every_child_and_the_kernel_agrees_with_the_model() {
         (measured - predicted).abs() < 1024.0 * 1024.0,
         "copy-on-write copied {measured} bytes for {predicted} written\n{cow:#}"
     );
+    let threads = section(&report, "Fork only while single-threaded");
+    assert_eq!(threads["figures"]["threads_during"], 2, "{threads:#}");
+    assert!(threads["figures"]["fork_refused"].is_string(), "{threads:#}");
+    assert_eq!(threads["figures"]["threads_after"], 1, "{threads:#}");
 }
 
 #[test]
 fn ctrl_c_while_the_child_is_stopped() {
-    let at = step_start("kill -STOP") + Duration::from_millis(HOLD_MS / 2);
     for how in [Interrupt::Process, Interrupt::Group] {
-        interrupt_inside(at, how, "kill -STOP", "kill -CONT");
+        interrupt_inside("kill -STOP", "kill -CONT", how);
     }
 }
 
 #[test]
 fn ctrl_c_while_the_child_is_blocked_or_a_zombie() {
-    for (opened, closed) in [("reads from an empty pipe", "data arrived"), ("exit(3)", "waitpid →")] {
-        let at = step_start(opened) + Duration::from_millis(HOLD_MS / 2);
-        interrupt_inside(at, Interrupt::Group, opened, closed);
-    }
+    interrupt_inside("reads from an empty pipe", "data arrived", Interrupt::Group);
+    interrupt_inside("exit(3)", "waitpid →", Interrupt::Process);
 }
 
 #[test]
 fn ctrl_c_while_zombies_wait_to_be_reaped() {
-    let shown = section(reference(), "Zombies")["figures"]["zombies_shown_at_s"]
-        .as_f64()
-        .expect("zombies_shown_at_s");
-    let at = Duration::from_secs_f64(shown) + Duration::from_millis(HOLD_MS / 2);
     for how in [Interrupt::Process, Interrupt::Group] {
-        interrupt_inside(at, how, "<defunct>: no memory", "kill -9");
+        interrupt_inside("<defunct>: no memory", "kill -9", how);
     }
 }
 
 #[test]
-fn ctrl_c_at_moments_spread_over_a_whole_run() {
-    // With states held 1 ms, the whole full-size run takes a few seconds: interrupt it at
-    // moments spread over all of it (lifecycle and exec, states, zombies, adoption,
-    // copy-on-write with a large shared buffer, fork timed over and over with a gigabyte held).
-    let quick_states = || {
-        Run::new(env!("CARGO_BIN_EXE_lesson01_processes"))
-            .args(["--hold", "1"])
-            .timeout(Duration::from_secs(120))
-    };
-    let total = {
-        let _turn = one_at_a_time();
-        let outcome = quick_states().go();
-        outcome.assert_code(0);
-        outcome.assert_clean();
-        outcome.elapsed.as_secs_f64()
-    };
-    let moments = [0.01, 0.03, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95].map(|fraction| total * fraction);
-    for (i, seconds) in moments.into_iter().enumerate() {
+fn ctrl_c_at_every_stage_of_a_larger_run() {
+    // Larger memory than --quick (a shared buffer and fork timed with more held), states held
+    // 1 ms: one run per stage, interrupted as the stage begins, alternately alone and with the
+    // whole process group.
+    let args = ["--quick", "--hold", "1", "--buffer-mib", "128", "--fork-mib", "256"];
+    let stages = [
+        // Forking the child that will exec, and the exec itself.
+        "2. Lifecycle",
+        "execv(\"/bin/sh\"",
+        // The watched child, busy.
+        "3. States",
+        // Zombies being made.
+        "4. Zombies",
+        // M and G alive, G a zombie of M: the interrupt is held back until both are reaped.
+        "(its parent M is",
+        // The buffer being filled and shared with a child.
+        "5. Fork, then load",
+        // fork timed over and over with memory held.
+        "fork's own cost",
+        // A second thread alive.
+        "6. Fork only",
+    ];
+    for (i, stage) in stages.into_iter().enumerate() {
         let how = if i % 2 == 0 {
             Interrupt::Group
         } else {
             Interrupt::Process
         };
-        let _turn = one_at_a_time();
-        let outcome = quick_states()
-            .interrupt_after(Duration::from_secs_f64(seconds), how)
-            .go();
+        let outcome = interrupt_on_line(&args, stage, how);
         outcome.assert_clean();
-        assert!(
-            !outcome.timed_out,
-            "the lesson did not stop at {seconds:.2} s\n{}",
-            outcome.describe()
-        );
-        let interrupted = outcome.signal() == Some(2);
-        assert!(
-            interrupted || outcome.code() == Some(0),
-            "unexpected end after SIGINT at {seconds:.2} s ({how:?})\n{}",
+        assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
+        assert_eq!(
+            outcome.signal(),
+            Some(2),
+            "expected the lesson to die of SIGINT at '{stage}' ({how:?})\n{}",
             outcome.describe()
         );
     }
