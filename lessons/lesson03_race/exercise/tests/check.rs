@@ -91,6 +91,8 @@ impl EventProbe {
         if *self.callers[thread].get_or_init(|| me) != me {
             self.one_number_on_two_threads.store(true, Ordering::Relaxed);
         }
+        // The first call of each thread number waits for the others. fetch_add is indivisible
+        // whatever the ordering, so exactly one call sees 0; the meeting does its own ordering.
         if calls.fetch_add(1, Ordering::Relaxed) == 0 {
             self.meeting.arrive_and_wait();
         }
@@ -185,6 +187,7 @@ fn every_version_runs_its_threads_at_the_same_time() {
             let probe = EventProbe::new(n_threads, Instant::now() + PATIENCE);
             // The totals are the exactness checks' business; this one watches the threads.
             fix(n_threads, increments, &|thread| probe.event(thread));
+            // Relaxed reads: the function has returned, and it joined its threads before that.
             let out_of_range = probe.out_of_range.load(Ordering::Relaxed);
             assert_eq!(
                 out_of_range, 0,
@@ -213,7 +216,8 @@ fn every_version_runs_its_threads_at_the_same_time() {
     }
 }
 
-/// What the tallies handed to `count_locally_then_sum` saw.
+/// What the tallies handed to `count_locally_then_sum` saw. Its counts are Relaxed: written by
+/// the function's threads, read only after it has returned (and so joined them).
 struct TallyLog {
     created: AtomicUsize,
     added: AtomicU64,
