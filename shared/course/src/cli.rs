@@ -58,11 +58,14 @@ pub fn parse_args_from<A: clap::Parser, I: IntoIterator<Item = T>, T: Into<OsStr
 /// The first line of clap's message, which names the problem (the rest is usage and tips).
 fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
-    let first = rendered
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("error: invalid arguments");
-    first.trim().to_string()
+    let mut lines = rendered.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or("error: invalid arguments").to_string();
+    // "the following required arguments were not provided:" names them on the lines below.
+    if first.ends_with(':') {
+        let named: Vec<&str> = lines.take_while(|line| !line.starts_with("Usage:")).collect();
+        return format!("{first} {}", named.join(", "));
+    }
+    first
 }
 
 fn invalid(arg: Option<&clap::Arg>, value: &OsStr, why: &str) -> clap::Error {
@@ -181,6 +184,10 @@ mod tests {
         parallel: f64,
         #[arg(long, value_name = "MS", default_value = "5", value_parser = millis(1, 1000))]
         interval: Duration,
+        #[arg(long)]
+        quiz: bool,
+        #[arg(long, requires = "quiz")]
+        answers: bool,
     }
 
     fn error_line(args: &[&str]) -> String {
@@ -214,8 +221,10 @@ mod tests {
         let interval = error_line(&["demo", "--interval", "0"]);
         assert!(interval.contains("from 1 to 1000 ms"), "{interval}");
         let unknown = error_line(&["demo", "--bogus"]);
+        let missing = error_line(&["demo", "--answers"]);
+        assert!(missing.contains("not provided: --quiz"), "{missing}");
         assert!(unknown.contains("--bogus"), "{unknown}");
-        for line in [zero, negative, huge, word, fraction, interval, unknown] {
+        for line in [zero, negative, huge, word, fraction, interval, unknown, missing] {
             assert!(!line.contains('\n'));
             assert!(line.starts_with("error:"), "{line}");
         }

@@ -59,7 +59,8 @@ pub struct VariantRow {
     pub cores_used: f64,
     /// Baseline median time / this variant's median time.
     pub speedup: f64,
-    /// Speedup / workers: 1.0 means every worker was fully useful.
+    /// Speedup per added worker: speedup × baseline workers / workers (speedup / workers when
+    /// the baseline is sequential). 1.0 means every worker was fully useful.
     pub efficiency: f64,
     /// The median run in full (wall, user, system, children, cpu).
     pub median: Measurement,
@@ -141,6 +142,7 @@ impl<A: PartialEq + Debug> Comparison<A> {
             .first()
             .map(|(_, _, runs)| runs.median().wall.as_secs_f64())
             .unwrap_or(0.0);
+        let baseline_workers = self.rows.first().map_or(1, |(_, workers, _)| *workers) as f64;
         let rows = self
             .rows
             .into_iter()
@@ -156,7 +158,7 @@ impl<A: PartialEq + Debug> Comparison<A> {
                     median_s,
                     cores_used: median.cores_used(),
                     speedup,
-                    efficiency: speedup / workers as f64,
+                    efficiency: speedup * baseline_workers / workers as f64,
                     median,
                 }
             })
@@ -215,6 +217,19 @@ mod tests {
         assert!((four.speedup - 2.5).abs() < 1e-9);
         assert!((four.efficiency - 0.625).abs() < 1e-9);
         assert!((report.rows[0].speedup - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn efficiency_is_per_worker_added_to_the_baseline() {
+        // Two ways of using the same 2 workers: the faster is not "180% efficient".
+        let mut c = Comparison::new("two workers, two ways");
+        c.add_measured("plain", 2, vec![1], runs_of(300));
+        c.add_measured("with a combiner", 2, vec![1], runs_of(100));
+        c.add_measured("on 4 workers", 4, vec![1], runs_of(150));
+        let report = c.finish().unwrap();
+        assert!((report.rows[1].speedup - 3.0).abs() < 1e-9);
+        assert!((report.rows[1].efficiency - 3.0).abs() < 1e-9);
+        assert!((report.rows[2].efficiency - 1.0).abs() < 1e-9);
     }
 
     #[test]
