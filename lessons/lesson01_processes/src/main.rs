@@ -22,6 +22,7 @@
 mod link;
 mod model;
 mod observe;
+mod quiz;
 mod watch;
 
 use anyhow::{Context, bail};
@@ -76,12 +77,21 @@ struct Args {
     /// Forks timed at each memory size [default: 20, or 5 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 1000))]
     samples: Option<usize>,
+    // `--quiz` and `--answers`: the process tree after a seeded script instead of the lesson
+    // (src/quiz.rs).
+    #[command(flatten)]
+    #[serde(skip)]
+    quiz: course::quiz::QuizArgs,
 }
 
 fn main() -> ExitCode {
     since_start();
     let args: Args = course::parse_args();
-    course::run(course::info!("Processes"), &args.common, &args, |lesson| {
+    let info = course::info!("Processes");
+    if args.quiz.quiz {
+        return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
+    }
+    course::run(info, &args.common, &args, |lesson| {
         let hold = args
             .hold
             .unwrap_or(lesson.pick(Duration::from_millis(20), Duration::from_millis(400)));
