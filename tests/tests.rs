@@ -12,6 +12,8 @@
 //!   fractions: exit status 2 with one line on stderr, never a panic;
 //! - [`cleanup`]: a lesson interrupted with SIGINT (alone, or with its whole process group as
 //!   Ctrl-C does) leaves no process and no temporary file behind;
+//! - [`quiz`]: every lesson with `--quiz` gives the same problems for a seed forever (fixed
+//!   word for word), hides answers until `--answers`, and refuses `--answers` alone;
 //! - [`tidy`]: every lesson opens with its objective, has a complete README (with the minutes
 //!   its speaker notes plan), opts into the workspace lints and depends on no other lesson;
 //!   every exercise has a stub, a reference solution and homework-only checks;
@@ -26,5 +28,6 @@ mod support;
 mod bad_input;
 mod cleanup;
 mod contract;
+mod quiz;
 mod scripts;
 mod tidy;
