@@ -14,11 +14,12 @@
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How a run is interrupted, as Ctrl-C would.
@@ -37,6 +38,7 @@ pub struct Run {
     args: Vec<String>,
     timeout: Duration,
     interrupt: Option<(Duration, Interrupt)>,
+    interrupt_on: Option<(String, Interrupt)>,
     envs: Vec<(String, String)>,
     current_dir: Option<PathBuf>,
 }
@@ -65,6 +67,7 @@ impl Run {
             args: Vec::new(),
             timeout: Duration::from_secs(180),
             interrupt: None,
+            interrupt_on: None,
             envs: Vec::new(),
             current_dir: None,
         }
@@ -84,6 +87,13 @@ impl Run {
     /// Send SIGINT after `delay`, to the process or to its whole group.
     pub fn interrupt_after(mut self, delay: Duration, how: Interrupt) -> Self {
         self.interrupt = Some((delay, how));
+        self
+    }
+
+    /// Send SIGINT the moment a line of stdout contains `marker`: the interrupt follows the
+    /// output, not the clock, so a busy machine makes a run slower but never a test wrong.
+    pub fn interrupt_on_output(mut self, marker: &str, how: Interrupt) -> Self {
+        self.interrupt_on = Some((marker.to_string(), how));
         self
     }
 
@@ -128,30 +138,53 @@ impl Run {
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {command_line}: {e}"));
         let pid = Pid::from_raw(child.id() as i32);
-        let stdout_reader = read_all(child.stdout.take().expect("stdout is piped"));
+        // Lines arrive as the lesson prints them (Rust's stdout is line-buffered, even into a
+        // pipe), so that an interrupt can follow the output.
+        let (line_sender, lines) = mpsc::channel::<String>();
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let stdout_reader = std::thread::spawn(move || {
+            let mut line = Vec::new();
+            while stdout.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let _ = line_sender.send(String::from_utf8_lossy(&line).into_owned());
+                line.clear();
+            }
+        });
         let stderr_reader = read_all(child.stderr.take().expect("stderr is piped"));
 
-        let mut interrupt = self.interrupt;
+        let interrupt = |how: Interrupt| {
+            let _ = match how {
+                Interrupt::Process => kill(pid, Signal::SIGINT),
+                Interrupt::Group => killpg(pid, Signal::SIGINT),
+            };
+        };
+        let mut at_time = self.interrupt;
+        let mut on_output = self.interrupt_on;
+        let mut printed = String::new();
         let mut timed_out = false;
         let status = loop {
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(5)) {
+                if let Some((marker, how)) = &on_output
+                    && line.contains(marker.as_str())
+                {
+                    interrupt(*how);
+                    on_output = None;
+                }
+                printed.push_str(&line);
+            }
             if let Some(status) = child.try_wait().expect("wait for the lesson") {
                 break status;
             }
-            if let Some((delay, how)) = interrupt
+            if let Some((delay, how)) = at_time
                 && started.elapsed() >= delay
             {
-                let _ = match how {
-                    Interrupt::Process => kill(pid, Signal::SIGINT),
-                    Interrupt::Group => killpg(pid, Signal::SIGINT),
-                };
-                interrupt = None;
+                interrupt(how);
+                at_time = None;
             }
             if started.elapsed() >= self.timeout {
                 timed_out = true;
                 let _ = killpg(pid, Signal::SIGKILL);
                 break child.wait().expect("wait for the killed lesson");
             }
-            std::thread::sleep(Duration::from_millis(5));
         };
         let elapsed = started.elapsed();
 
@@ -165,7 +198,9 @@ impl Run {
         }
         let _ = killpg(pid, Signal::SIGKILL);
 
-        let stdout = stdout_reader.join().unwrap_or_default();
+        let _ = stdout_reader.join();
+        printed.extend(lines.try_iter());
+        let stdout = printed;
         let stderr = stderr_reader.join().unwrap_or_default();
         let temp_files = files_under(&temp_dir);
         let _ = std::fs::remove_dir_all(&temp_dir);
@@ -285,5 +320,113 @@ impl Outcome {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.describe()))
+    }
+}
+
+impl Run {
+    /// Runs, expects exit status 0 and nothing left behind, and returns the `--json` report
+    /// (pass `--json` among the arguments).
+    #[track_caller]
+    pub fn json_report(self) -> serde_json::Value {
+        let outcome = self.go();
+        outcome.assert_code(0);
+        outcome.assert_clean();
+        outcome.json()
+    }
+}
+
+/// Reading a lesson's `--json` report (see ARCHITECTURE.md) in a test; each panics with the
+/// report when what it looks for is missing.
+pub mod report {
+    use serde_json::Value;
+
+    /// The section whose title starts with `title_start`.
+    #[track_caller]
+    pub fn section<'a>(report: &'a Value, title_start: &str) -> &'a Value {
+        report["sections"]
+            .as_array()
+            .and_then(|sections| {
+                sections
+                    .iter()
+                    .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title_start)))
+            })
+            .unwrap_or_else(|| panic!("no section '{title_start}…' in {report:#}"))
+    }
+
+    /// The `figures` of the section whose title starts with `title_start`.
+    #[track_caller]
+    pub fn figures<'a>(report: &'a Value, title_start: &str) -> &'a Value {
+        &section(report, title_start)["figures"]
+    }
+
+    /// The figure `key`, from whichever section recorded it.
+    #[track_caller]
+    pub fn figure<'a>(report: &'a Value, key: &str) -> &'a Value {
+        report["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|section| section["figures"].get(key))
+            .unwrap_or_else(|| panic!("no figure '{key}' in {report:#}"))
+    }
+}
+
+/// TCP ports listening on this machine right now (Linux: `/proc/net/tcp` and `tcp6`, state
+/// 0A; empty elsewhere): to check that a lesson's servers are gone.
+pub fn listening_ports() -> Vec<u16> {
+    let mut ports = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(3) == Some(&"0A")
+                && let Some(port) = fields.get(1).and_then(|local| local.rsplit(':').next())
+                && let Ok(port) = u16::from_str_radix(port, 16)
+            {
+                ports.push(port);
+            }
+        }
+    }
+    ports
+}
+
+/// The ports in the `127.0.0.1:PORT` addresses a lesson printed.
+pub fn ports_named_in(text: &str) -> Vec<u16> {
+    text.split("127.0.0.1:")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_searched_by_section_and_figure() {
+        let report = serde_json::json!({ "sections": [
+            { "title": "One thing", "figures": { "a": 1 } },
+            { "title": "Two things", "figures": { "b": 2 } },
+        ]});
+        assert_eq!(report::figures(&report, "Two")["b"], 2);
+        assert_eq!(report::figure(&report, "a"), 1);
+        assert_eq!(report::section(&report, "One")["title"], "One thing");
+    }
+
+    #[test]
+    fn ports_are_read_from_printed_addresses() {
+        assert_eq!(
+            ports_named_in("listening on 127.0.0.1:4321, and 127.0.0.1:80."),
+            vec![4321, 80]
+        );
+        assert!(ports_named_in("no address").is_empty());
     }
 }
