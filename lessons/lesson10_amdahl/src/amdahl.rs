@@ -35,24 +35,31 @@ pub fn ceiling(p: f64) -> f64 {
 /// The fewest workers whose speedup reaches `wanted`, or `None` when no number of workers can
 /// (`wanted` at or above the ceiling). Solves `wanted = S(n)` for `n`:
 /// `n = p / (1 / wanted - (1 - p))`, rounded up to a whole worker.
+///
+/// A wanted speedup within a billionth of the ceiling counts as the ceiling. `p` is a binary
+/// fraction close to the decimal one it was written as (0.9 is stored a hair above 0.9), so the
+/// exact ceiling of "P = 0.9" lies a hair above 10, and taken literally a speedup of 10 would
+/// "need" some 3·10¹⁶ workers instead of being out of reach.
 pub fn workers_for(p: f64, wanted: f64) -> Option<u64> {
     if wanted <= 1.0 {
         return Some(1);
     }
-    let room = 1.0 / wanted - (1.0 - p);
-    if room <= 0.0 || p <= 0.0 {
+    if p <= 0.0 || wanted >= ceiling(p) * (1.0 - 1e-9) {
         return None;
     }
-    let exact = p / room;
+    let exact = p / (1.0 / wanted - (1.0 - p));
     if !exact.is_finite() || exact > u64::MAX as f64 / 2.0 {
         return None;
     }
-    // Rounding can put `exact` a hair above a whole number that already suffices.
-    let mut n = exact.ceil().max(1.0) as u64;
-    while n > 1 && speedup(p, (n - 1) as f64) >= wanted * (1.0 - 1e-12) {
-        n -= 1;
-    }
-    Some(n)
+    // Rounding can put `exact` a hair above a whole number that already suffices: P = 0.95 and
+    // a speedup of 10 give 19.000000000000014 for exactly 19.
+    let nearest = exact.round();
+    let workers = if (exact - nearest).abs() <= 1e-9 * nearest {
+        nearest
+    } else {
+        exact.ceil()
+    };
+    Some(workers.max(1.0) as u64)
 }
 
 /// The Karp–Flatt metric: the serial fraction `e` that a measured `speedup` on `n > 1` workers
@@ -164,6 +171,27 @@ mod tests {
         assert_eq!(workers_for(0.95, 1.0), Some(1));
         assert_eq!(workers_for(0.0, 1.5), None);
         assert_eq!(workers_for(1.0, 1000.0), Some(1000));
+    }
+
+    #[test]
+    fn a_speedup_equal_to_the_ceiling_is_out_of_reach_whatever_the_rounding_of_p() {
+        // Each of these P is stored a hair off its decimal value; each wanted speedup is its
+        // ceiling, which no number of workers reaches.
+        for (p, ceiling) in [
+            (0.9, 10.0),
+            (0.8, 5.0),
+            (0.75, 4.0),
+            (0.6, 2.5),
+            (0.95, 20.0),
+            (0.99, 100.0),
+        ] {
+            assert_eq!(workers_for(p, ceiling), None, "P = {p}, speedup {ceiling}");
+        }
+        // Just below the ceiling: many workers, but a number.
+        assert_eq!(workers_for(0.9, 9.0), Some(81));
+        assert_eq!(workers_for(0.9, 9.99), Some(8991));
+        assert_eq!(workers_for(0.99, 99.0), Some(9801));
+        assert_eq!(workers_for(0.8, 4.0), Some(16));
     }
 
     #[test]

@@ -66,6 +66,14 @@ fn a_speedup_above_the_ceiling_needs_more_than_any_number_of_workers() {
 }
 
 #[test]
+fn a_speedup_equal_to_the_ceiling_is_out_of_reach() {
+    // 0.9 is stored a hair above 0.9: the answer must still be "none", and it must come at once.
+    let report = report(&["--parallel", "0.9", "--want", "10"]);
+    let calculator = figures(&report, "Amdahl's law: the calculator");
+    assert!(calculator["workers_needed"][0]["workers"].is_null(), "{calculator}");
+}
+
+#[test]
 fn your_own_speedups_give_p_back() {
     // Synthetic measurements of a program with P = 0.8: S(2) = 1.667, S(4) = 2.5, S(8) = 3.333.
     let report = report(&["--speedups", "1:1.0,2:1.6667,4:2.5,8:3.3333"]);
