@@ -16,6 +16,10 @@
 //! **How to run.** `cargo run -p lesson10_amdahl` (add `--quick`, `--json`, `--step`;
 //! `--parallel 0.95 --workers 8` for the calculator, `--want 10` for the workers a speedup needs,
 //! `--speedups 2:1.9,4:3.4` to find P from your own measurements; `--help` lists the knobs).
+//! `--quiz --seed S` prints seeded questions on Amdahl and Karp–Flatt numbers instead, and
+//! `--answers` reveals their answers, computed by the functions of `src/amdahl.rs`.
+
+mod quiz;
 
 use clap::Parser;
 use course::chart::{Bars, Plot};
@@ -55,11 +59,20 @@ struct Args {
     /// Work items in the measured job (about 1 ns each) [default: 400,000,000, or 20,000,000 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1_000, 100_000_000_000))]
     items: Option<usize>,
+    // `--quiz` and `--answers`: questions on Amdahl and Karp–Flatt numbers instead of the
+    // lesson (src/quiz.rs).
+    #[command(flatten)]
+    #[serde(skip)]
+    quiz: course::quiz::QuizArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = course::parse_args();
-    course::run(course::info!("Amdahl's law"), &args.common, &args, |lesson| {
+    let info = course::info!("Amdahl's law");
+    if args.quiz.quiz {
+        return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
+    }
+    course::run(info, &args.common, &args, |lesson| {
         let cores = lesson.machine().logical_cores;
         let max_threads = args.max_threads.unwrap_or(2 * cores);
         let items = args.items.unwrap_or(lesson.pick(20_000_000, 400_000_000)) as u64;
