@@ -195,10 +195,6 @@ fn a_combiner(
         return Err(error);
     }
     lesson.compare(comparison)?;
-    say!(
-        lesson,
-        "  (Both ran on the same {processes} processes: the speedup is the combiner's gain, and efficiency here says nothing.)"
-    );
     let combined = combined_run.ok_or_else(|| anyhow::anyhow!("the combined run left no outcome"))?;
     let combined = gathered_by_zero(first_outcome(&combined.outcomes)?)?;
     say!(lesson);
