@@ -8,16 +8,9 @@
 //! the moment, which each test checks from the output: the line that closes the moment was
 //! never printed. No timing is asserted.
 
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-use testkit::{Interrupt, Outcome, Run};
+use std::time::Duration;
+use testkit::report::section;
+use testkit::{Interrupt, Run};
 
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson01_processes");
 
@@ -28,115 +21,23 @@ const HOLD_MS: &str = "200";
 /// A run interrupted in the middle of a moment is killed if it takes longer than this.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs the lesson with `args` and sends SIGINT (`how`) as soon as a line of its output
-/// contains `marker`. What it left behind is recorded as `testkit::Run` records it.
-fn interrupt_on_line(args: &[&str], marker: &str, how: Interrupt) -> Outcome {
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let temp_dir = std::env::temp_dir().join(format!(
-        "lesson01-interrupted-{}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&temp_dir).expect("create a private TMPDIR for the run");
-    let started = Instant::now();
-    let mut child = Command::new(LESSON)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("TMPDIR", &temp_dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .process_group(0)
-        .spawn()
-        .expect("start the lesson");
-    let pid = Pid::from_raw(child.id() as i32);
-    // Lines arrive as the lesson prints them (Rust's stdout is line-buffered even into a pipe).
-    let (line_sender, lines) = mpsc::channel::<String>();
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-    let stdout_reader = std::thread::spawn(move || {
-        let mut line = Vec::new();
-        while stdout.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            let _ = line_sender.send(String::from_utf8_lossy(&line).into_owned());
-            line.clear();
-        }
-    });
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-
-    let mut printed = String::new();
-    let mut interrupted = false;
-    let mut timed_out = false;
-    let status = loop {
-        if let Ok(line) = lines.recv_timeout(Duration::from_millis(5)) {
-            if !interrupted && line.contains(marker) {
-                let _ = match how {
-                    Interrupt::Process => kill(pid, Signal::SIGINT),
-                    Interrupt::Group => killpg(pid, Signal::SIGINT),
-                };
-                interrupted = true;
-            }
-            printed.push_str(&line);
-        }
-        if let Some(status) = child.try_wait().expect("wait for the lesson") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            timed_out = true;
-            let _ = killpg(pid, Signal::SIGKILL);
-            break child.wait().expect("wait for the killed lesson");
-        }
-    };
-    let elapsed = started.elapsed();
-    // Children it forgot may take a moment to die: a grace period, then whoever is left is
-    // recorded and killed, so that a failing test leaks nothing.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let mut leftovers = testkit::processes_in_group(pid);
-    while !leftovers.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        leftovers = testkit::processes_in_group(pid);
-    }
-    let _ = killpg(pid, Signal::SIGKILL);
-    let _ = stdout_reader.join();
-    printed.extend(lines.try_iter());
-    let temp_files = std::fs::read_dir(&temp_dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|entry| entry.path().display().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&temp_dir);
-    Outcome {
-        command: format!("{LESSON} {} (SIGINT to the {how:?} at '{marker}')", args.join(" ")),
-        status,
-        stdout: printed,
-        stderr: stderr_reader.join().unwrap_or_default(),
-        elapsed,
-        timed_out,
-        leftovers,
-        temp_files,
-    }
-}
-
 /// Interrupts a run with its states held [`HOLD_MS`] as soon as it prints `opened`, and checks
 /// that the interrupt landed before it printed `closed` and that it died of it, leaving nothing.
 /// A machine so busy that the interrupt came late gets two more tries; every run must be clean.
 #[track_caller]
 fn interrupt_inside(opened: &str, closed: &str, how: Interrupt) {
     for _ in 0..3 {
-        let outcome = interrupt_on_line(&["--quick", "--hold", HOLD_MS], opened, how);
+        let outcome = Run::new(LESSON)
+            .args(["--quick", "--hold", HOLD_MS])
+            .interrupt_on_output(opened, how)
+            .timeout(TIMEOUT)
+            .go();
         outcome.assert_clean();
         assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
         assert_eq!(
             outcome.signal(),
             Some(2),
-            "expected the lesson to die of SIGINT\n{}",
+            "expected the lesson to die of SIGINT at '{opened}' ({how:?})\n{}",
             outcome.describe()
         );
         if !outcome.stdout.contains(closed) {
@@ -146,23 +47,9 @@ fn interrupt_inside(opened: &str, closed: &str, how: Interrupt) {
     panic!("three runs in a row were interrupted after '{closed}', not before ({how:?})");
 }
 
-fn section<'a>(report: &'a Value, title_start: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title_start)))
-        })
-        .unwrap_or_else(|| panic!("no section '{title_start}' in {report:#}"))
-}
-
 #[test]
 fn a_whole_run_reaps_every_child_and_the_kernel_agrees_with_the_model() {
-    let outcome = Run::new(LESSON).args(["--quick", "--json"]).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    let report = outcome.json();
+    let report = Run::new(LESSON).args(["--quick", "--json"]).json_report();
     let states = section(&report, "States");
     assert_eq!(states["figures"]["steps_as_predicted"], 9, "{states:#}");
     let zombies = section(&report, "Zombies");
@@ -233,7 +120,11 @@ fn ctrl_c_at_every_stage_of_a_larger_run() {
         } else {
             Interrupt::Process
         };
-        let outcome = interrupt_on_line(&args, stage, how);
+        let outcome = Run::new(LESSON)
+            .args(args)
+            .interrupt_on_output(stage, how)
+            .timeout(TIMEOUT)
+            .go();
         outcome.assert_clean();
         assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
         assert_eq!(
