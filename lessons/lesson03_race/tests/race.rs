@@ -5,33 +5,13 @@
 
 use serde_json::Value;
 use testkit::Run;
+use testkit::report::{figures, section};
 
 fn report(args: &[&str]) -> Value {
-    let outcome = Run::new(env!("CARGO_BIN_EXE_lesson03_race"))
+    Run::new(env!("CARGO_BIN_EXE_lesson03_race"))
         .args(["--quick", "--json"])
         .args(args)
-        .go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
-}
-
-/// The figures of the section whose title starts with `title`.
-fn figures<'a>(report: &'a Value, title: &str) -> &'a Value {
-    section(report, title)
-        .get("figures")
-        .unwrap_or_else(|| panic!("section '{title}' has no figures"))
-}
-
-fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
-        })
-        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+        .json_report()
 }
 
 fn number(value: &Value) -> u64 {

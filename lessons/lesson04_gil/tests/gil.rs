@@ -5,26 +5,13 @@
 
 use serde_json::Value;
 use testkit::Run;
+use testkit::report::{figures, section};
 
 fn report(args: &[&str]) -> Value {
-    let outcome = Run::new(env!("CARGO_BIN_EXE_lesson04_gil"))
+    Run::new(env!("CARGO_BIN_EXE_lesson04_gil"))
         .args(["--quick", "--json"])
         .args(args)
-        .go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
-}
-
-fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
-        })
-        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+        .json_report()
 }
 
 fn number(value: &Value) -> u64 {
@@ -40,12 +27,12 @@ fn the_gil_never_runs_two_steps_at_once() {
             "CPU-bound threads under the GIL",
             "I/O-bound threads",
         ] {
-            let figures = &section(&report, title)["figures"];
+            let figures = figures(&report, title);
             assert_eq!(number(&figures["overlapping_steps"]), 0, "{title}: {figures:#}");
         }
         // The convoy's GIL runs checked the same (the lesson fails otherwise); the processes
         // each had their own GIL and reported theirs back.
-        let convoy = &section(&report, "The convoy effect")["figures"]["gil"];
+        let convoy = &figures(&report, "The convoy effect")["gil"];
         assert!(convoy.as_object().is_some_and(|setups| setups.len() >= 4), "{convoy:#}");
     }
 }
@@ -55,7 +42,7 @@ fn no_thread_starves_under_the_gil() {
     for threads in ["2", "4"] {
         let report = report(&["--threads", threads, "--switch-interval", "1"]);
         let n_threads: u64 = threads.parse().unwrap();
-        let figures = &section(&report, "CPU-bound threads under the GIL")["figures"];
+        let figures = figures(&report, "CPU-bound threads under the GIL");
         assert_eq!(figures["every_thread_finished"], true);
         let total = number(&report["params"]["steps"]);
         let per_thread = figures["threads"].as_array().unwrap();
@@ -103,7 +90,7 @@ fn every_variant_agrees_and_reports_speedup_and_cores_used() {
         cpu["answer"].as_str().unwrap().contains(&format!("steps: {steps}")),
         "{cpu:#}"
     );
-    let summary = &section(&report, "Summary")["figures"]["summary"];
+    let summary = &figures(&report, "Summary")["summary"];
     for workload in ["cpu_bound", "io_bound"] {
         for column in ["threads_with_gil", "threads_without_gil", "processes"] {
             let cell = &summary[workload][column];
@@ -121,7 +108,7 @@ fn every_variant_agrees_and_reports_speedup_and_cores_used() {
 #[test]
 fn the_convoy_is_measured_for_each_switch_interval() {
     let report = report(&["--switch-interval", "10", "--requests", "4"]);
-    let figures = &section(&report, "The convoy effect")["figures"];
+    let figures = figures(&report, "The convoy effect");
     assert_eq!(figures["switch_intervals_ms"], serde_json::json!([2, 10, 40]));
     let latency = figures["latency"].as_object().unwrap();
     // Alone, without the GIL, three intervals, and processes.
@@ -134,7 +121,7 @@ fn the_convoy_is_measured_for_each_switch_interval() {
 #[test]
 fn the_model_predicts_turns_that_never_overlap() {
     let report = report(&["--seed", "5"]);
-    let figures = &section(&report, "A tiny interpreter")["figures"];
+    let figures = figures(&report, "A tiny interpreter");
     let model = &figures["model"];
     // Two CPU-bound threads of four intervals each take at least three turns between them.
     assert!(number(&model["switches"]) >= 3, "{model:#}");

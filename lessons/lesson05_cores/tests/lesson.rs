@@ -3,18 +3,9 @@
 
 use serde_json::Value;
 use testkit::Run;
+use testkit::report::figure;
 
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson05_cores");
-
-/// A figure from whichever section recorded it.
-fn figure<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|section| section["figures"].get(key))
-        .unwrap_or_else(|| panic!("no figure '{key}' in the report"))
-}
 
 fn workers(phase: &Value) -> &Vec<Value> {
     phase["workers"].as_array().expect("a phase lists its workers")
@@ -22,10 +13,9 @@ fn workers(phase: &Value) -> &Vec<Value> {
 
 #[test]
 fn every_phase_runs_the_workers_it_announces() {
-    let outcome = Run::new(LESSON).args(["--quick", "--json", "--workers", "2"]).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    let report = outcome.json();
+    let report = Run::new(LESSON)
+        .args(["--quick", "--json", "--workers", "2"])
+        .json_report();
     assert!(workers(figure(&report, "at_rest")).is_empty());
     assert_eq!(workers(figure(&report, "one_process")).len(), 1);
     assert_eq!(workers(figure(&report, "one_per_core")).len(), 2);
@@ -47,7 +37,7 @@ fn every_phase_runs_the_workers_it_announces() {
 #[test]
 #[cfg(target_os = "linux")]
 fn pinned_workers_never_change_core() {
-    let outcome = Run::new(LESSON)
+    let report = Run::new(LESSON)
         .args([
             "--quick",
             "--json",
@@ -58,10 +48,7 @@ fn pinned_workers_never_change_core() {
             "--interval",
             "20",
         ])
-        .go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    let report = outcome.json();
+        .json_report();
     for worker in workers(figure(&report, "pinned")) {
         let pinned_to = worker["pinned_to"].as_u64().expect("each worker is pinned");
         assert_eq!(worker["moves_seen"], 0, "{worker}");

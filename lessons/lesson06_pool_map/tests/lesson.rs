@@ -4,24 +4,12 @@
 
 use serde_json::{Value, json};
 use testkit::Run;
+use testkit::report::figure;
 
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson06_pool_map");
 
-/// A figure from whichever section recorded it.
-fn figure<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|section| section["figures"].get(key))
-        .unwrap_or_else(|| panic!("no figure '{key}' in the report"))
-}
-
 fn report(args: &[&str]) -> Value {
-    let outcome = Run::new(LESSON).args(["--quick", "--json"]).args(args).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
+    Run::new(LESSON).args(["--quick", "--json"]).args(args).json_report()
 }
 
 #[test]

@@ -6,24 +6,12 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 use testkit::Run;
+use testkit::report::figure;
 
 const LESSON: &str = env!("CARGO_BIN_EXE_lesson09_bzip2");
 
-/// A figure from whichever section recorded it.
-fn figure<'a>(report: &'a Value, key: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|section| section["figures"].get(key))
-        .unwrap_or_else(|| panic!("no figure '{key}' in the report"))
-}
-
 fn quick_report(extra: &[&str]) -> Value {
-    let outcome = Run::new(LESSON).args(["--quick", "--json"]).args(extra).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
+    Run::new(LESSON).args(["--quick", "--json"]).args(extra).json_report()
 }
 
 #[test]
