@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 use std::time::Duration;
-use testkit::{Interrupt, Run};
+use testkit::report::{figures, section};
+use testkit::{Interrupt, Run, ports_named_in};
 
 fn lesson() -> Run {
     Run::new(env!("CARGO_BIN_EXE_lesson07_io_bound"))
@@ -15,26 +16,11 @@ fn lesson() -> Run {
 
 /// Runs with `--quick --json` and the given flags; the report, after checking the run was clean.
 fn report(args: &[&str]) -> Value {
-    let outcome = lesson().args(["--quick", "--json"]).args(args).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
-}
-
-/// The section whose title starts with `title`.
-fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
-        })
-        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+    lesson().args(["--quick", "--json"]).args(args).json_report()
 }
 
 fn figure<'a>(report: &'a Value, title: &str, key: &str) -> &'a Value {
-    let value = &section(report, title)["figures"][key];
+    let value = &figures(report, title)[key];
     assert!(!value.is_null(), "no figure {key} in section '{title}'");
     value
 }
@@ -158,7 +144,7 @@ fn ctrl_c_leaves_no_server_and_no_port() {
             .go();
         outcome.assert_clean();
         assert!(!outcome.timed_out, "{}", outcome.describe());
-        for port in listening_ports_named_in(&outcome.stdout) {
+        for port in ports_named_in(&outcome.stdout) {
             assert_ne!(
                 slowserver::system::is_listening(port),
                 Some(true),
@@ -182,16 +168,4 @@ fn contradicting_flags_are_refused_before_anything_runs() {
         assert_eq!(outcome.stderr.trim().lines().count(), 1, "{}", outcome.describe());
         assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
     }
-}
-
-/// The ports of the servers the lesson said it started (`127.0.0.1:PORT` in its text).
-fn listening_ports_named_in(stdout: &str) -> Vec<u16> {
-    stdout
-        .split("127.0.0.1:")
-        .skip(1)
-        .filter_map(|rest| {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .collect()
 }

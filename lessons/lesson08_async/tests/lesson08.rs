@@ -8,30 +8,17 @@
 
 use serde_json::Value;
 use std::time::Duration;
-use testkit::{Interrupt, Run};
+use testkit::report::{figures, section};
+use testkit::{Interrupt, Run, ports_named_in};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_lesson08_async");
 
 fn report(args: &[&str]) -> Value {
-    let outcome = Run::new(BINARY).args(["--quick", "--json"]).args(args).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
-}
-
-fn section<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
-        })
-        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+    Run::new(BINARY).args(["--quick", "--json"]).args(args).json_report()
 }
 
 fn figure<'a>(report: &'a Value, title: &str, key: &str) -> &'a Value {
-    let value = &section(report, title)["figures"][key];
+    let value = &figures(report, title)[key];
     assert!(!value.is_null(), "no figure {key} in section '{title}'");
     value
 }
@@ -103,10 +90,7 @@ fn the_pitfall_changes_who_waits_not_the_answers() {
 fn too_few_file_descriptors_mean_fewer_connections_not_a_failure() {
     // Run under a hard open-file limit of 200: 1000 connections cannot fit in one process.
     let command = format!("ulimit -n 200 && exec {BINARY} --quick --json --connections 1000");
-    let outcome = Run::new("/bin/sh").args(["-c", &command]).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    let report = outcome.json();
+    let report = Run::new("/bin/sh").args(["-c", &command]).json_report();
     let connections = report["params"]["connections"].as_u64().unwrap();
     assert!(connections < 200, "{connections}");
     assert_eq!(report["params"]["connections_requested"], 1000);
@@ -164,16 +148,4 @@ fn ctrl_c_leaves_no_server_no_client_and_no_port() {
             );
         }
     }
-}
-
-/// The ports in `127.0.0.1:PORT` mentions in the lesson's text.
-fn ports_named_in(stdout: &str) -> Vec<u16> {
-    stdout
-        .split("127.0.0.1:")
-        .skip(1)
-        .filter_map(|rest| {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .collect()
 }
