@@ -4,6 +4,7 @@
 use lesson10_amdahl::amdahl;
 use serde_json::Value;
 use testkit::Run;
+use testkit::report::figures;
 
 fn lesson() -> Run {
     Run::new(env!("CARGO_BIN_EXE_lesson10_amdahl"))
@@ -11,23 +12,7 @@ fn lesson() -> Run {
 
 /// Runs the lesson with `--quick --json` and the given arguments; returns its report.
 fn report(args: &[&str]) -> Value {
-    let outcome = lesson().args(["--quick", "--json"]).args(args).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    outcome.json()
-}
-
-/// The figures of the section whose title starts with `title`.
-fn figures<'a>(report: &'a Value, title: &str) -> &'a Value {
-    report["sections"]
-        .as_array()
-        .and_then(|sections| {
-            sections
-                .iter()
-                .find(|s| s["title"].as_str().is_some_and(|t| t.starts_with(title)))
-        })
-        .map(|section| &section["figures"])
-        .unwrap_or_else(|| panic!("no section '{title}' in {report:#}"))
+    lesson().args(["--quick", "--json"]).args(args).json_report()
 }
 
 fn close(value: &Value, expected: f64, tolerance: f64) -> bool {

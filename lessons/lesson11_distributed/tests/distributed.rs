@@ -23,26 +23,6 @@ fn all_figures(report: &Value) -> serde_json::Map<String, Value> {
     figures
 }
 
-/// Ports listening on this machine right now (Linux: /proc/net/tcp and tcp6, state 0A).
-fn listening_ports() -> Vec<u16> {
-    let mut ports = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.get(3) == Some(&"0A")
-                && let Some(port) = fields.get(1).and_then(|local| local.rsplit(':').next())
-                && let Ok(port) = u16::from_str_radix(port, 16)
-            {
-                ports.push(port);
-            }
-        }
-    }
-    ports
-}
-
 /// The ports the report says the workers listened on.
 fn worker_ports(figures: &serde_json::Map<String, Value>) -> Vec<u16> {
     figures["addresses"]
@@ -58,7 +38,7 @@ fn worker_ports(figures: &serde_json::Map<String, Value>) -> Vec<u16> {
 
 #[track_caller]
 fn assert_no_port_left(ports: &[u16], outcome: &Outcome) {
-    let listening = listening_ports();
+    let listening = testkit::listening_ports();
     for port in ports {
         assert!(
             !listening.contains(port),
@@ -149,7 +129,7 @@ fn no_worker_process_or_port_is_left_behind_after_ctrl_c() {
         (400, Interrupt::Process),
         (900, Interrupt::Group),
     ] {
-        let before = listening_ports();
+        let before = testkit::listening_ports();
         let outcome = lesson()
             .args(["--blocks", "32", "--block-kib", "256"])
             .interrupt_after(Duration::from_millis(millis), how)
@@ -160,7 +140,10 @@ fn no_worker_process_or_port_is_left_behind_after_ctrl_c() {
         let interrupted = outcome.signal() == Some(2) || outcome.code() == Some(130);
         assert!(outcome.code() == Some(0) || interrupted, "{}", outcome.describe());
         // Nothing new listens: the workers' ports died with them.
-        let new_ports: Vec<u16> = listening_ports().into_iter().filter(|p| !before.contains(p)).collect();
+        let new_ports: Vec<u16> = testkit::listening_ports()
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
         let ports_in_output: Vec<u16> = outcome
             .stdout
             .split_whitespace()
