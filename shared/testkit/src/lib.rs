@@ -430,3 +430,49 @@ mod tests {
         assert!(ports_named_in("no address").is_empty());
     }
 }
+
+/// A meeting point for checking that threads really run at the same time: `expected` parties
+/// each arrive once and wait until all have arrived, or until the deadline passes, which is
+/// what happens when they never run at the same time. A deadline turns a wrong answer into a
+/// failed check instead of a hang; it never measures speed.
+#[derive(Debug)]
+pub struct Meeting {
+    expected: usize,
+    arrived: std::sync::atomic::AtomicUsize,
+    deadline: Instant,
+    missed: std::sync::atomic::AtomicBool,
+}
+
+impl Meeting {
+    pub fn new(expected: usize, deadline: Instant) -> Self {
+        Meeting {
+            expected,
+            arrived: std::sync::atomic::AtomicUsize::new(0),
+            deadline,
+            missed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    // SeqCst throughout: the meeting is about who has arrived before whom, the one question
+    // where every thread must agree on a single order.
+    pub fn arrive_and_wait(&self) {
+        self.arrived.fetch_add(1, Ordering::SeqCst);
+        while self.arrived.load(Ordering::SeqCst) < self.expected {
+            if Instant::now() >= self.deadline {
+                self.missed.store(true, Ordering::SeqCst);
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// True when all parties were waiting here at the same moment.
+    pub fn everyone_met(&self) -> bool {
+        !self.missed.load(Ordering::SeqCst) && self.arrived.load(Ordering::SeqCst) >= self.expected
+    }
+
+    /// How many parties arrived.
+    pub fn arrived(&self) -> usize {
+        self.arrived.load(Ordering::SeqCst)
+    }
+}

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
+use testkit::Meeting;
 
 /// Thread counts and increments per thread of the exactness checks, and how often each runs.
 const THREAD_COUNTS: [usize; 3] = [2, 4, 8];
@@ -19,44 +20,6 @@ const RUNS: usize = 4;
 
 /// How long threads wait for each other at a meeting point before a check gives up.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A meeting point: `expected` parties each arrive once and wait until all have arrived, or
-/// until the deadline passes, which is what happens when they never run at the same time.
-struct Meeting {
-    expected: usize,
-    arrived: AtomicUsize,
-    deadline: Instant,
-    missed: AtomicBool,
-}
-
-impl Meeting {
-    fn new(expected: usize, deadline: Instant) -> Self {
-        Meeting {
-            expected,
-            arrived: AtomicUsize::new(0),
-            deadline,
-            missed: AtomicBool::new(false),
-        }
-    }
-
-    // SeqCst throughout: the meeting is about who has arrived before whom, the one question
-    // where every thread must agree on a single order.
-    fn arrive_and_wait(&self) {
-        self.arrived.fetch_add(1, Ordering::SeqCst);
-        while self.arrived.load(Ordering::SeqCst) < self.expected {
-            if Instant::now() >= self.deadline {
-                self.missed.store(true, Ordering::SeqCst);
-                return;
-            }
-            std::thread::yield_now();
-        }
-    }
-
-    /// True when all parties were waiting here at the same moment.
-    fn everyone_met(&self) -> bool {
-        !self.missed.load(Ordering::SeqCst) && self.arrived.load(Ordering::SeqCst) >= self.expected
-    }
-}
 
 /// Watches `event`: how often each thread number calls it, from which thread, and whether all
 /// the threads were running at once (each waits at its first event until all have arrived).

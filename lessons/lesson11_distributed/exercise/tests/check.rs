@@ -11,10 +11,10 @@ use lesson11_distributed_exercise::{
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
+use testkit::Meeting;
 
 /// How long a whole map/reduce may take before a check gives up on it.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -290,44 +290,6 @@ fn every_word_is_counted_by_its_owner_alone() {
             "the reducers' counts on {n_workers} workers, gathered, differ from count_sequential: {}",
             what_went_wrong(&gathered, &expected)
         );
-    }
-}
-
-/// A meeting point: `expected` parties each arrive once and wait until all have arrived, or
-/// until the deadline passes, which is what happens when they never run at the same time.
-struct Meeting {
-    expected: usize,
-    arrived: AtomicUsize,
-    deadline: Instant,
-    missed: AtomicBool,
-}
-
-impl Meeting {
-    fn new(expected: usize, deadline: Instant) -> Self {
-        Meeting {
-            expected,
-            arrived: AtomicUsize::new(0),
-            deadline,
-            missed: AtomicBool::new(false),
-        }
-    }
-
-    // SeqCst throughout: the meeting is about who has arrived before whom, the one question
-    // where every thread must agree on a single order.
-    fn arrive_and_wait(&self) {
-        self.arrived.fetch_add(1, Ordering::SeqCst);
-        while self.arrived.load(Ordering::SeqCst) < self.expected {
-            if Instant::now() >= self.deadline {
-                self.missed.store(true, Ordering::SeqCst);
-                return;
-            }
-            std::thread::yield_now();
-        }
-    }
-
-    /// True when all parties were waiting here at the same moment.
-    fn everyone_met(&self) -> bool {
-        !self.missed.load(Ordering::SeqCst) && self.arrived.load(Ordering::SeqCst) >= self.expected
     }
 }
 
