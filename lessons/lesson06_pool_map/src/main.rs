@@ -333,7 +333,7 @@ fn count_prime_threads_and_processes(lesson: &Lesson, numbers: &[u64], n_workers
     lesson.figure("answers_checked_against", source);
     lesson.figure("iterations", iterations);
     lesson.figure("best_possible_speedup", model.speedup());
-    let efficiency = |row: usize| format::percent(report.rows[row].efficiency);
+    let efficiency = |row: usize| report.rows[row].efficiency.map_or("–".to_string(), format::percent);
     lesson.notice(&format!(
         "With seconds of work per item the overhead vanishes: efficiency {} with rayon, {} with the thread pool and {} with processes, against Python's 43%. Threads and processes do equally well when items are few and large.",
         efficiency(1),

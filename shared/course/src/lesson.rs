@@ -284,7 +284,7 @@ impl Lesson {
                 format::seconds(row.median_s),
                 format::seconds(row.best_s),
                 format::times(row.speedup),
-                format::percent(row.efficiency),
+                row.efficiency.map_or("–".to_string(), format::percent),
                 format!("{:.2}", row.cores_used),
             ]);
             bars.row(&row.name, row.speedup, format::times(row.speedup));

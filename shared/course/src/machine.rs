@@ -18,7 +18,14 @@ pub struct Machine {
     pub opt_level: String,
     /// False when built without optimizations: timings would then not be representative.
     pub optimized: bool,
+    /// How busy the machine's cores were with other programs as the lesson started (0 = idle,
+    /// 1 = every core busy), sampled from the kernel's counters over a moment; `None` where
+    /// the OS does not tell. A busy machine takes cores from the lesson: speedups read low.
+    pub busy_at_start: Option<f64>,
 }
+
+/// Above this share of all cores busy with other programs, the header warns.
+const BUSY: f64 = 0.4;
 
 impl Machine {
     pub fn detect() -> Self {
@@ -35,6 +42,7 @@ impl Machine {
             optimized: opt_level != "0",
             profile,
             opt_level,
+            busy_at_start: busy_now(),
         }
     }
 
@@ -46,6 +54,15 @@ impl Machine {
                 "built without optimizations (profile {}, opt-level {}): timings are not representative; \
                  use the workspace's dev profile (`cargo run -p ...`) or --release",
                 self.profile, self.opt_level
+            ));
+        }
+        if let Some(busy) = self.busy_at_start
+            && busy > BUSY
+        {
+            warnings.push(format!(
+                "the machine is busy: other programs kept {:.0}% of its cores busy as the lesson started, \
+                 so timings will vary and speedups read low; for representative figures, run it again when it is quiet",
+                busy * 100.0
             ));
         }
         if self.logical_cores < 2 {
@@ -73,6 +90,24 @@ impl Machine {
         let state = if self.optimized { "optimized" } else { "NOT optimized" };
         format!("{} profile, opt-level {} ({state})", self.profile, self.opt_level)
     }
+}
+
+/// The share of all cores' time spent busy over a short moment (`/proc/stat`), while this
+/// process sleeps: what other programs are using.
+fn busy_now() -> Option<f64> {
+    fn totals() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+        let ticks: Vec<u64> = line.split_whitespace().skip(1).filter_map(|n| n.parse().ok()).collect();
+        // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+        let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+        Some((ticks.iter().take(8).sum(), idle))
+    }
+    let (total0, idle0) = totals()?;
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (total1, idle1) = totals()?;
+    let elapsed = total1.saturating_sub(total0);
+    (elapsed > 0).then(|| 1.0 - idle1.saturating_sub(idle0) as f64 / elapsed as f64)
 }
 
 fn os_description() -> String {
@@ -128,9 +163,13 @@ mod tests {
         let mut machine = Machine::detect();
         machine.logical_cores = 1;
         machine.optimized = false;
+        machine.busy_at_start = Some(0.9);
         let warnings = machine.warnings();
-        assert_eq!(warnings.len(), 2);
+        assert_eq!(warnings.len(), 3);
         assert!(warnings[0].contains("without optimizations"));
-        assert!(warnings[1].contains("only 1 core"));
+        assert!(warnings[1].contains("the machine is busy: other programs kept 90%"));
+        assert!(warnings[2].contains("only 1 core"));
+        machine.busy_at_start = Some(0.1);
+        assert_eq!(machine.warnings().len(), 2);
     }
 }

@@ -718,10 +718,14 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
             }
             let _ = writeln!(
                 text,
-                " {} | {:.2}× | {:.0} % | {:.2} | {} | {} |",
+                " {} | {:.2}× | {} | {:.2} | {} | {} |",
                 point.workers,
                 point.speedup,
-                point.efficiency * 100.0,
+                if point.efficiency.is_finite() {
+                    format!("{:.0} %", point.efficiency * 100.0)
+                } else {
+                    "–".to_string()
+                },
                 point.cores_used,
                 point.reports,
                 flags

@@ -309,8 +309,14 @@ pub fn aggregate(reports: &[Report], wanted: impl Fn(&str) -> bool) -> Vec<Bench
 /// The middle value (the lower of the two middle ones for an even count, as `timing` picks its
 /// median run); 0 for none.
 pub fn median(mut values: Vec<f64>) -> f64 {
+    // A figure a lesson left out (`null`, read as NaN: an efficiency where no workers were
+    // added) is not a value; with none left, the median is NaN too, and is printed as "–".
+    values.retain(|value| value.is_finite());
     values.sort_by(f64::total_cmp);
-    values.get(values.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 /// An efficiency a variant should reach: `WORKLOAD/VARIANT>=0.90`, matched as substrings.
@@ -538,6 +544,7 @@ mod tests {
         assert!(read_reports("").unwrap().is_empty());
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.0);
-        assert_eq!(median(Vec::new()), 0.0);
+        assert!(median(Vec::new()).is_nan());
+        assert_eq!(median(vec![f64::NAN, 5.0]), 5.0);
     }
 }

@@ -59,9 +59,11 @@ pub struct VariantRow {
     pub cores_used: f64,
     /// Baseline median time / this variant's median time.
     pub speedup: f64,
-    /// Speedup per added worker: speedup × baseline workers / workers (speedup / workers when
-    /// the baseline is sequential). 1.0 means every worker was fully useful.
-    pub efficiency: f64,
+    /// How useful the added workers were: speedup × baseline workers / workers (speedup /
+    /// workers when the baseline is sequential); 1.0 means every worker was fully useful.
+    /// `None` (JSON `null`) for a variant that does not add workers to the baseline's (the same
+    /// work done another way, on as many workers or fewer): there it would mean nothing.
+    pub efficiency: Option<f64>,
     /// The median run in full (wall, user, system, children, cpu).
     pub median: Measurement,
 }
@@ -146,7 +148,8 @@ impl<A: PartialEq + Debug> Comparison<A> {
         let rows = self
             .rows
             .into_iter()
-            .map(|(name, workers, runs)| {
+            .enumerate()
+            .map(|(index, (name, workers, runs))| {
                 let median = runs.median();
                 let median_s = median.wall.as_secs_f64();
                 let speedup = if median_s > 0.0 { baseline_s / median_s } else { 0.0 };
@@ -158,7 +161,8 @@ impl<A: PartialEq + Debug> Comparison<A> {
                     median_s,
                     cores_used: median.cores_used(),
                     speedup,
-                    efficiency: speedup * baseline_workers / workers as f64,
+                    efficiency: (index == 0 || workers as f64 > baseline_workers)
+                        .then(|| speedup * baseline_workers / workers as f64),
                     median,
                 }
             })
@@ -212,24 +216,25 @@ mod tests {
         assert!(report.answers_agree);
         let two = report.row("two threads").unwrap();
         assert!((two.speedup - 2.0).abs() < 1e-9);
-        assert!((two.efficiency - 1.0).abs() < 1e-9);
+        assert!((two.efficiency.unwrap() - 1.0).abs() < 1e-9);
         let four = report.row("four threads").unwrap();
         assert!((four.speedup - 2.5).abs() < 1e-9);
-        assert!((four.efficiency - 0.625).abs() < 1e-9);
+        assert!((four.efficiency.unwrap() - 0.625).abs() < 1e-9);
         assert!((report.rows[0].speedup - 1.0).abs() < 1e-9);
     }
 
     #[test]
     fn efficiency_is_per_worker_added_to_the_baseline() {
-        // Two ways of using the same 2 workers: the faster is not "180% efficient".
+        // Two ways of using the same 2 workers: the faster is not "300% efficient".
         let mut c = Comparison::new("two workers, two ways");
         c.add_measured("plain", 2, vec![1], runs_of(300));
         c.add_measured("with a combiner", 2, vec![1], runs_of(100));
         c.add_measured("on 4 workers", 4, vec![1], runs_of(150));
         let report = c.finish().unwrap();
         assert!((report.rows[1].speedup - 3.0).abs() < 1e-9);
-        assert!((report.rows[1].efficiency - 3.0).abs() < 1e-9);
-        assert!((report.rows[2].efficiency - 1.0).abs() < 1e-9);
+        assert_eq!(report.rows[1].efficiency, None, "no workers added: no efficiency");
+        assert!((report.rows[2].efficiency.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(report.rows[0].efficiency, Some(1.0));
     }
 
     #[test]

@@ -134,7 +134,11 @@ fn run(args: &Args) -> Result<bool, String> {
             row.workers.to_string(),
             format::seconds(row.time_s),
             format::times(row.speedup),
-            format!("{:.2}", row.efficiency),
+            if row.efficiency.is_finite() {
+                format!("{:.2}", row.efficiency)
+            } else {
+                "–".to_string()
+            },
             format!("{:.2}", row.cores_used),
             row.runs.to_string(),
             format!(
