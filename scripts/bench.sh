@@ -14,6 +14,7 @@
 # Measure on a quiet machine: anything else running takes cores from the lessons.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
 fail() { echo "bench.sh: $1 (see --help)" >&2; exit 2; }
@@ -32,7 +33,7 @@ done
 
 echo "Building..." >&2
 cargo build --quiet --bins -p lesson06_pool_map -p lesson09_bzip2 -p reports
-bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+bin_dir=$(dev_bin_dir)
 
 lesson_flags=(--json)
 (( quick )) && lesson_flags+=(--quick)

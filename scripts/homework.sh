@@ -72,6 +72,7 @@ check_one() {
 }
 
 list_all() {
+  echo "Running every exercise's checks (a few seconds each)..."
   printf '%-22s %-8s %s\n' "lesson" "status" "exercise"
   for dir in $(exercises); do
     local status="pending"

@@ -11,6 +11,7 @@
 #   scripts/run-lessons.sh -- ARGS...      pass ARGS to every lesson
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
 fail() { echo "run-lessons.sh: $1 (see --help)" >&2; exit 2; }
@@ -59,7 +60,7 @@ if (( plan )); then
     minutes=$(awk '/^## Speaker notes/ { on = 1; next } /^## / { on = 0 }
       on && match($0, /[0-9]+ minutes/) { print substr($0, RSTART, RLENGTH - 8); exit }' "$readme" 2>/dev/null || true)
     [[ -n "$minutes" ]] || minutes=0
-    title=$(sed -n '1s/^# //p' "$readme" 2>/dev/null || true)
+    title=$(sed -n '1s/^# //p' "$readme" 2>/dev/null | tr -d '`' || true)
     total=$((total + minutes))
     printf '%-24s %8s %7d:%02d  %s\n' "$name" "$minutes" $((total / 60)) $((total % 60)) "$title"
   done
@@ -72,8 +73,9 @@ fi
 echo "Building ${#selected[@]} lesson(s)..."
 packages=()
 for name in "${selected[@]}"; do packages+=(-p "$name"); done
-cargo build --quiet --bins "${packages[@]}"
-bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+# Cargo shows its progress: the first build fetches and compiles the dependencies (minutes).
+cargo build --bins "${packages[@]}"
+bin_dir=$(dev_bin_dir)
 
 flags=()
 (( quick )) && flags+=(--quick)

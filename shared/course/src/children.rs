@@ -241,6 +241,12 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { nix::libc::_exit(code) }
 }
 
+/// Installs the interrupt handler now (it is otherwise installed with the first child), so
+/// that a lesson interrupted with Ctrl-C says so on stderr before it dies of the signal.
+pub fn watch_interrupts() {
+    install_handler();
+}
+
 fn install_handler() {
     INSTALL.call_once(|| {
         OWNER.store(nix::unistd::getpid().as_raw(), Ordering::SeqCst);
@@ -255,7 +261,15 @@ fn install_handler() {
 
 extern "C" fn on_signal(number: nix::libc::c_int) {
     if nix::unistd::getpid().as_raw() == OWNER.load(Ordering::SeqCst) {
+        let had_children = live() > 0;
         kill_all();
+        // A plain `write` of fixed text: the only kind of printing allowed in a handler.
+        let message: &[u8] = if had_children {
+            b"\ninterrupted: every child process was stopped and reaped; nothing is left running\n"
+        } else {
+            b"\ninterrupted\n"
+        };
+        let _ = nix::unistd::write(std::io::stderr(), message);
     }
     // Now die of the same signal, as if no handler had been installed: the shell sees an
     // interrupted program, not one that exited normally.

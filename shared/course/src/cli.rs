@@ -22,8 +22,8 @@ pub struct CommonArgs {
     /// Print one JSON document (machine, parameters, every figure) and nothing else on stdout
     #[arg(long)]
     pub json: bool,
-    /// Seed for everything random in the lesson: the same seed gives the same workload
-    #[arg(long, value_name = "SEED", default_value_t = 2016)]
+    /// Seed for everything random in the lesson (and its quiz): the same seed gives the same workload
+    #[arg(long, value_name = "SEED", default_value_t = 2016, value_parser = SeedParser, allow_hyphen_values = true)]
     pub seed: u64,
 }
 
@@ -109,10 +109,32 @@ impl TypedValueParser for CountParser {
             return Err(invalid(
                 arg,
                 value,
-                &format!("at most {} here (more would not fit this course's machine)", self.max),
+                &format!("must be at most {}", timing::format::count(self.max)),
             ));
         }
         usize::try_from(number).map_err(|_| invalid(arg, value, "too large for this machine"))
+    }
+}
+
+/// `--seed`: any whole number from 0 to 18,446,744,073,709,551,615, with the same one-line
+/// messages as the other numbers (a negative seed is a bad value, not an unknown flag).
+#[derive(Clone, Copy, Debug)]
+pub struct SeedParser;
+
+impl TypedValueParser for SeedParser {
+    type Value = u64;
+
+    fn parse_ref(&self, _: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<u64, clap::Error> {
+        let text = value.to_str().unwrap_or("").trim();
+        let number: i128 = text.parse().map_err(|_| invalid(arg, value, "not a whole number"))?;
+        u64::try_from(number).map_err(|_| {
+            let why = if number < 0 {
+                "a seed is a whole number from 0"
+            } else {
+                "too large for a seed (at most 2^64 - 1)"
+            };
+            invalid(arg, value, why)
+        })
     }
 }
 
@@ -213,7 +235,14 @@ mod tests {
         let negative = error_line(&["demo", "--threads=-3"]);
         assert!(negative.contains("at least 1"), "{negative}");
         let huge = error_line(&["demo", "--threads", "1000000"]);
-        assert!(huge.contains("at most 64"), "{huge}");
+        assert!(huge.contains("must be at most 64"), "{huge}");
+        let negative_seed = error_line(&["demo", "--seed", "-3"]);
+        assert!(
+            negative_seed.contains("'-3'") && negative_seed.contains("from 0"),
+            "{negative_seed}"
+        );
+        let word_seed = error_line(&["demo", "--seed", "abc"]);
+        assert!(word_seed.contains("not a whole number"), "{word_seed}");
         let word = error_line(&["demo", "--threads", "many"]);
         assert!(word.contains("not a whole number"), "{word}");
         let fraction = error_line(&["demo", "--parallel", "1.5"]);
@@ -224,7 +253,18 @@ mod tests {
         let missing = error_line(&["demo", "--answers"]);
         assert!(missing.contains("not provided: --quiz"), "{missing}");
         assert!(unknown.contains("--bogus"), "{unknown}");
-        for line in [zero, negative, huge, word, fraction, interval, unknown, missing] {
+        for line in [
+            zero,
+            negative,
+            huge,
+            word,
+            fraction,
+            interval,
+            unknown,
+            missing,
+            negative_seed,
+            word_seed,
+        ] {
             assert!(!line.contains('\n'));
             assert!(line.starts_with("error:"), "{line}");
         }

@@ -85,6 +85,7 @@ pub fn run<P: Serialize>(
 impl Lesson {
     /// Starts a lesson. In text mode its header is printed before its first line of text.
     pub fn new<P: Serialize>(info: Info, common: &CommonArgs, params: &P) -> Self {
+        children::watch_interrupts();
         let machine = Machine::detect();
         let mut params = serde_json::to_value(params).unwrap_or(Value::Null);
         // The common flags sit beside the lesson's own knobs, not nested under `common`.

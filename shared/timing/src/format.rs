@@ -48,14 +48,7 @@ pub fn seconds(seconds: f64) -> String {
     } else {
         (seconds, "s")
     };
-    // Sub-nanosecond figures (a per-operation average) keep their decimals; whole
-    // nanoseconds read better without.
-    let number = if unit == "ns" && value.abs() >= 1.0 {
-        format!("{value:.0}")
-    } else {
-        significant(value)
-    };
-    format!("{number} {unit}")
+    format!("{} {unit}", significant(value))
 }
 
 /// A size in bytes: `512 B`, `4.00 KiB`, `1.50 MiB`, `23.4 GiB`.
@@ -151,7 +144,8 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(1_250)), "1.25 s");
         assert_eq!(duration(Duration::from_secs(125)), "125 s");
         assert_eq!(duration(Duration::ZERO), "0 s");
-        assert_eq!(seconds(2.1e-9), "2 ns");
+        assert_eq!(seconds(2.1e-9), "2.10 ns");
+        assert_eq!(seconds(4.59e-9), "4.59 ns");
         assert_eq!(seconds(0.4e-9), "0.400 ns");
     }
 
