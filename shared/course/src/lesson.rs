@@ -286,7 +286,13 @@ impl Lesson {
                 format::seconds(row.best_s),
                 format::times(row.speedup),
                 row.efficiency.map_or("–".to_string(), format::percent),
-                format!("{:.2}", row.cores_used),
+                // The kernel charges CPU time in coarse steps: below a millisecond of wall
+                // time, CPU / wall says more about the clock than about the work.
+                if row.median_s >= 1e-3 {
+                    format!("{:.2}", row.cores_used)
+                } else {
+                    "–".to_string()
+                },
             ]);
             bars.row(&row.name, row.speedup, format::times(row.speedup));
         }
