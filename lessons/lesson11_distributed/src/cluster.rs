@@ -525,10 +525,18 @@ impl Drop for WorkerGroup {
     }
 }
 
+/// One process's address in a `--hosts` file, and the line of the file it is on (counting from
+/// 1, as editors do; the process's index counts addresses from 0, skipping other lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostLine {
+    pub address: String,
+    pub line: usize,
+}
+
 /// The `--hosts` file: one `host:port` per process, process 0 first. Blank lines and lines
 /// starting with `#` are skipped.
-pub fn parse_hosts(text: &str) -> Result<Vec<String>, String> {
-    let mut hosts: Vec<String> = Vec::new();
+pub fn parse_hosts(text: &str) -> Result<Vec<HostLine>, String> {
+    let mut hosts: Vec<HostLine> = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -546,10 +554,13 @@ pub fn parse_hosts(text: &str) -> Result<Vec<String>, String> {
                 number + 1
             ));
         }
-        if hosts.iter().any(|known| known == line) {
+        if hosts.iter().any(|known| known.address == line) {
             return Err(format!("line {}: '{line}' is listed twice", number + 1));
         }
-        hosts.push(line.to_string());
+        hosts.push(HostLine {
+            address: line.to_string(),
+            line: number + 1,
+        });
     }
     if hosts.len() < 2 {
         return Err(format!(
@@ -570,7 +581,11 @@ mod tests {
     #[test]
     fn hosts_files_are_checked() {
         let hosts = parse_hosts("# two machines\n10.0.0.1:7000\n\n10.0.0.2:7000\n").unwrap();
-        assert_eq!(hosts, vec!["10.0.0.1:7000", "10.0.0.2:7000"]);
+        let addresses: Vec<&str> = hosts.iter().map(|host| host.address.as_str()).collect();
+        assert_eq!(addresses, vec!["10.0.0.1:7000", "10.0.0.2:7000"]);
+        // Process 0 is the first address, on line 2 after the comment; process 1 is on line 4.
+        let lines: Vec<usize> = hosts.iter().map(|host| host.line).collect();
+        assert_eq!(lines, vec![2, 4]);
         assert!(parse_hosts("").unwrap_err().contains("at least two"));
         assert!(parse_hosts("a:1\nb\n").unwrap_err().contains("line 2"));
         assert!(parse_hosts("a:1\nb:x\n").unwrap_err().contains("not a port"));

@@ -2,6 +2,7 @@
 //! file), how the blocks are shared out among processes, how text splits into words, and the
 //! sequential word count that every distributed answer is checked against.
 
+use course::timing::format::count;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -120,8 +121,8 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().filter(|line| !line.trim().is_empty())
 }
 
-/// What a word count computes: how often each word occurs, and the totals. Printed short
-/// (the comparison tables show it), compared in full.
+/// What a word count computes: how often each word occurs, and the totals. Printed short, with
+/// thousands separators (the comparison tables show it), compared in full.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordCount {
     pub counts: BTreeMap<String, u64>,
@@ -137,11 +138,12 @@ impl std::fmt::Debug for WordCount {
             .map_or(("-", 0), |(word, count)| (word.as_str(), *count));
         write!(
             f,
-            "{} words ({} distinct, '{top_word}' × {top_count}), {} letters in {} lines",
-            self.totals.words,
-            self.counts.len(),
-            self.totals.letters,
-            self.totals.lines
+            "{} words ({} distinct, '{top_word}' × {}), {} letters in {} lines",
+            count(self.totals.words),
+            count(self.counts.len() as u64),
+            count(top_count),
+            count(self.totals.letters),
+            count(self.totals.lines)
         )
     }
 }

@@ -58,7 +58,8 @@ struct Args {
     /// start the same command on every machine, each with its --process-index
     #[arg(long, value_name = "FILE", value_parser = read_hosts_file, requires = "process_index")]
     hosts: Option<HostsFile>,
-    /// This machine's line in --hosts, counting from 0
+    /// This machine's process index: the position of its address among the addresses in
+    /// --hosts, counting from 0 (comments and blank lines do not count)
     #[arg(long, value_name = "INDEX", requires = "hosts")]
     process_index: Option<usize>,
     /// How long processes wait for each other to connect, in milliseconds [default: 20000]
@@ -72,21 +73,28 @@ struct Args {
     worker: Option<usize>,
 }
 
-/// The addresses listed in a `--hosts` file.
+/// The addresses listed in a `--hosts` file (reported as a list of addresses), and the line of
+/// the file each is on.
 #[derive(Clone, Debug, serde::Serialize)]
-struct HostsFile(Vec<String>);
+#[serde(transparent)]
+struct HostsFile {
+    addresses: Vec<String>,
+    #[serde(skip)]
+    lines: Vec<usize>,
+}
 
 fn main() -> ExitCode {
     let args: Args = course::parse_args();
     if let Some(index) = args.worker {
         return worker_main(index);
     }
-    if let (Some(HostsFile(hosts)), Some(index)) = (&args.hosts, args.process_index)
-        && index >= hosts.len()
+    if let (Some(hosts), Some(index)) = (&args.hosts, args.process_index)
+        && index >= hosts.addresses.len()
     {
         eprintln!(
-            "lesson11_distributed: error: --process-index {index} is not a line of the hosts file, which lists processes 0 to {} (see --help)",
-            hosts.len() - 1
+            "lesson11_distributed: error: --process-index {index} names no process: the hosts file lists {} addresses, processes 0 to {} (see --help)",
+            hosts.addresses.len(),
+            hosts.addresses.len() - 1
         );
         return ExitCode::from(2);
     }
@@ -101,8 +109,8 @@ fn main() -> ExitCode {
         lesson.param("block_kib", corpus.block_bytes / 1024);
         lesson.param("connect_timeout_ms", connect_timeout.as_millis() as u64);
         match (&args.hosts, args.process_index) {
-            (Some(HostsFile(hosts)), Some(index)) => {
-                lesson.param("processes", hosts.len());
+            (Some(hosts), Some(index)) => {
+                lesson.param("processes", hosts.addresses.len());
                 on_hosts(lesson, &corpus, hosts, index, connect_timeout)
             }
             _ => {
@@ -205,7 +213,7 @@ fn a_combiner(
         "  {} records instead of {}: {} times fewer.",
         format::count(combined_records),
         format::count(every_word_records),
-        format::significant(every_word_records as f64 / combined_records.max(1) as f64)
+        ratio_for_humans(every_word_records as f64 / combined_records.max(1) as f64)
     );
     lesson.figure("records_every_word", every_word_records);
     lesson.figure("records_combined", combined_records);
@@ -220,6 +228,8 @@ fn a_combiner(
 struct Timed {
     sequential_s: f64,
     distributed_s: f64,
+    /// The N processes' speedup over the sequential count: above 1, they won.
+    distributed_speedup: f64,
     last_run: LocalRun,
 }
 
@@ -228,12 +238,13 @@ fn one_process_against_several(lesson: &Lesson, workload: &LocalCluster, process
     lesson.section("Time: one process against several");
     say!(
         lesson,
-        "  Each distributed run below starts its processes, scatters the blocks, connects, counts and"
+        "  Each distributed run below (with the combiner of section 7; section 4's map times were without"
     );
     say!(
         lesson,
-        "  gathers: everything a real job pays for. The sequential count only counts."
+        "  it) starts its processes, scatters the blocks, connects, counts and gathers: everything a real"
     );
+    say!(lesson, "  job pays for. The sequential count only counts.");
     let mut comparison = Comparison::new("word count of the corpus").repeats(0, lesson.pick(1, 2));
     comparison.variant("sequential, in this process", 1, || count_sequential(workload.text));
     let (mut last_run, mut failure) = (None, None);
@@ -273,6 +284,7 @@ fn one_process_against_several(lesson: &Lesson, workload: &LocalCluster, process
     Ok(Timed {
         sequential_s: report.rows.first().map_or(0.0, |row| row.median_s),
         distributed_s: report.rows.last().map_or(0.0, |row| row.median_s),
+        distributed_speedup,
         last_run,
     })
 }
@@ -324,11 +336,12 @@ impl LocalCluster<'_> {
 fn on_hosts(
     lesson: &Lesson,
     corpus: &Corpus,
-    hosts: &[String],
+    hosts_file: &HostsFile,
     index: usize,
     connect_timeout: Duration,
 ) -> anyhow::Result<()> {
     install_exit_on_panic();
+    let hosts = hosts_file.addresses.as_slice();
     let processes = hosts.len();
     let jobs = [Shuffle::EveryWord, Shuffle::Combined];
     let sequential = if index == 0 {
@@ -341,12 +354,18 @@ fn on_hosts(
     };
 
     lesson.section("Joining the cluster");
+    let line = hosts_file.lines.get(index).copied().unwrap_or(index + 1);
     say!(
         lesson,
-        "  This is process {index} of {processes}, listening on {} (line {} of the hosts file).",
-        hosts[index],
-        index + 1
+        "  This is process {index} of {processes}, listening on {}: address {index} of the hosts file counting",
+        hosts[index]
     );
+    say!(
+        lesson,
+        "  from 0, on line {line} of the file (comments and blank lines are not processes)."
+    );
+    lesson.figure("process_index", index);
+    lesson.figure("hosts_file_line", line);
     say!(
         lesson,
         "  Waiting up to {} for the others to connect …",
@@ -755,7 +774,7 @@ fn show_reduce_and_gather(lesson: &Lesson, gathered: &Gathered, sequential: &Wor
         bars.row(
             format!("process {}", report.process),
             report.words_owned as f64,
-            format!("{} distinct words", report.words_owned),
+            format!("{} distinct words", format::count(report.words_owned)),
         );
     }
     lesson.bars(&bars);
@@ -800,9 +819,12 @@ fn when_distribution_pays(lesson: &Lesson, text: &str, processes: usize, timed: 
     let Timed {
         sequential_s,
         distributed_s,
+        distributed_speedup,
         last_run: run,
     } = timed;
     let (sequential_s, distributed_s) = (*sequential_s, *distributed_s);
+    // The verdict on this run is what section 8 measured; the estimate below only extrapolates.
+    let processes_won = *distributed_speedup > 1.0;
     lesson.section("When distribution pays, and when it does not");
     let bytes = text.len() as u64;
     let sequential_rate = if sequential_s > 0.0 {
@@ -843,6 +865,19 @@ fn when_distribution_pays(lesson: &Lesson, text: &str, processes: usize, timed: 
             "  Per byte, the processes (scatter through pipes, count, serialize) are no faster here than one core: on this machine they never catch up."
         ),
     }
+    let estimate_says_won = break_even.is_some_and(|break_even| bytes as f64 >= break_even);
+    if estimate_says_won != processes_won {
+        say!(
+            lesson,
+            "  Section 8 timed this run's {} whole and found {}: the estimate rests on one run's phases, and start-up varies.",
+            format::bytes(bytes),
+            if processes_won {
+                "the processes faster"
+            } else {
+                "one core faster"
+            }
+        );
+    }
     let available = memory_available();
     if let Some(available) = available {
         say!(
@@ -857,14 +892,32 @@ fn when_distribution_pays(lesson: &Lesson, text: &str, processes: usize, timed: 
         );
     }
     say!(lesson);
+    // "This run" goes on the row that section 8's measurement puts it in.
+    let this_run = format!(" (this run: {})", format::bytes(bytes));
+    let (mut small_data, fits_memory) = if processes_won {
+        (String::new(), this_run)
+    } else {
+        (this_run, String::new())
+    };
+    if let Some(break_even) = break_even
+        && estimate_says_won == processes_won
+    {
+        small_data = format!(" (here: under about {}){small_data}", format::bytes(break_even as u64));
+    }
     let mut table = Table::new(&["situation", "what to use"]).left(1);
     table.row([
-        "small data (this run)",
-        "one process; start-up and copying cost more than the work",
+        format!("small data{small_data}"),
+        "one process; start-up and copying cost more than the work".to_string(),
     ]);
     table.row([
-        "fits one machine's memory",
-        "threads on all its cores (lessons 02–06): no copies, no network",
+        format!("fits one machine's memory{fits_memory}"),
+        if processes_won {
+            format!(
+                "threads on all its cores (lessons 02–06): the {processes} processes won here, threads would win by more"
+            )
+        } else {
+            "threads on all its cores (lessons 02–06): no copies, no network".to_string()
+        },
     ]);
     table.row([
         "more than one machine's memory or disk",
@@ -878,6 +931,7 @@ fn when_distribution_pays(lesson: &Lesson, text: &str, processes: usize, timed: 
     lesson.figure("sequential_bytes_per_s", sequential_rate);
     lesson.figure("fixed_cost_s", fixed_s);
     lesson.figure("break_even_bytes", break_even);
+    lesson.figure("processes_won", processes_won);
     lesson.figure("memory_available_bytes", available);
     lesson.notice(
         "Distribution is what you do when one machine is not enough (the lecture's 'more data than fits in a single computer'); below that, it only adds start-up, copies and a network to the same work.",
@@ -895,6 +949,16 @@ fn gathered_by_zero(outcome: &JobOutcome) -> anyhow::Result<&Gathered> {
         .gathered
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("process 0 gathered nothing"))
+}
+
+/// A large ratio as a whole number with separators (`30,004`), a small one with three
+/// significant digits (`5.04`).
+fn ratio_for_humans(ratio: f64) -> String {
+    if ratio >= 1000.0 {
+        format::count(ratio.round() as u64)
+    } else {
+        format::significant(ratio)
+    }
 }
 
 /// `3..6` as `3–5`, `4..5` as `4`, an empty range as `none`.
@@ -917,7 +981,11 @@ fn memory_available() -> Option<u64> {
 /// `--hosts`: read and check the file (exit 2 with one line if it is missing or corrupt).
 fn read_hosts_file(path: &str) -> Result<HostsFile, String> {
     let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read it: {error}"))?;
-    cluster::parse_hosts(&text).map(HostsFile)
+    let hosts = cluster::parse_hosts(&text)?;
+    Ok(HostsFile {
+        addresses: hosts.iter().map(|host| host.address.clone()).collect(),
+        lines: hosts.iter().map(|host| host.line).collect(),
+    })
 }
 
 /// A worker process of a local cluster. Any failure is one line on stderr and exit status 1;
@@ -959,5 +1027,12 @@ mod tests {
         assert_eq!(block_range(&(3..6)), "3–5");
         assert_eq!(block_range(&(4..5)), "4");
         assert_eq!(block_range(&(2..2)), "none");
+    }
+
+    #[test]
+    fn ratios_read_well() {
+        assert_eq!(ratio_for_humans(30_004.2), "30,004");
+        assert_eq!(ratio_for_humans(5.04), "5.04");
+        assert_eq!(ratio_for_humans(123.4), "123");
     }
 }

@@ -88,6 +88,9 @@ fn the_distributed_count_equals_the_sequential_one() {
         let distinct = figures["distinct_words"].as_u64().unwrap();
         assert!(combined <= distinct * processes as u64, "{combined} records");
         assert!(combined < figures["records_every_word"].as_u64().unwrap());
+        // Section 9's verdict on this run is the one section 8 measured, whichever it was.
+        let speedup = figures["distributed_speedup"].as_f64().unwrap();
+        assert_eq!(figures["processes_won"], speedup > 1.0, "speedup {speedup}");
         assert_no_port_left(&worker_ports(&figures), &outcome);
     }
 }
@@ -223,6 +226,10 @@ fn a_cluster_can_be_started_by_hand_from_a_hosts_file() {
     }
     let figures = all_figures(&first.json());
     assert_distributed_answer_is_the_sequential_one(&figures, 2);
+    // The hosts file starts with a comment: process 0's address is on line 2, process 1's on 3.
+    assert_eq!(figures["process_index"], 0);
+    assert_eq!(figures["hosts_file_line"], 2);
+    assert_eq!(all_figures(&second.json())["hosts_file_line"], 3);
     let own = &all_figures(&second.json())["report"];
     assert_eq!(own["process"], 1);
     assert!(own["words_mapped"].as_u64().unwrap() > 0);
