@@ -4,7 +4,7 @@
 use lesson10_amdahl::amdahl;
 use serde_json::Value;
 use testkit::Run;
-use testkit::report::figures;
+use testkit::report::{figures, section};
 
 fn lesson() -> Run {
     Run::new(env!("CARGO_BIN_EXE_lesson10_amdahl"))
@@ -100,6 +100,16 @@ fn the_sweep_reports_each_thread_count_beside_its_prediction() {
         assert_eq!(point["oversubscribed"], n as usize > cores, "{point}");
     }
     assert!(measured["max_relative_error_within_cores"].is_number());
+    // The notice says what this run measured: on Amdahl's curve, or off it (a busy machine).
+    let notice = section(&report, "Measured against the prediction")["notice"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if measured["within_10_percent"] == true {
+        assert!(notice.contains("follows Amdahl's curve"), "{notice}");
+    } else {
+        assert!(notice.contains("the measurement is off"), "{notice}");
+    }
     // The job really has the serial part it was built with.
     let job = &measured["job"];
     let serial = job["serial"]["end"].as_u64().unwrap() - job["serial"]["start"].as_u64().unwrap();
@@ -138,6 +148,8 @@ fn impossible_measurements_are_refused_with_one_line() {
         &["--speedups", "4:abc"],
         &["--speedups", "2:-1"],
         &["--speedups", "2:1.5,3:4"],
+        &["--speedups", "2:0.5"],
+        &["--speedups", "4:3,1:0.9"],
         &["--want", "0.5"],
         &["--want", "lots"],
         &["--parallel", "1.01"],
