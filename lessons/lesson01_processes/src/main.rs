@@ -241,6 +241,11 @@ fn lifecycle(lesson: &Lesson, exit_code: u8) -> anyhow::Result<()> {
     // (`std::process::Command` uses the same trick to learn whether exec worked.)
     let (report_read, report_write) = link::pipe_closed_on_exec()?;
     let mut report_write = Some(report_write);
+    // The kernel keeps a process's name (comm) to 15 characters: `lesson01_processes` shows as
+    // `lesson01_proces` in /proc and in ps. The executable's own name, to say so beside it.
+    let executable = std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()));
     let me = getpid();
     let start = Instant::now();
     say!(
@@ -253,9 +258,15 @@ fn lifecycle(lesson: &Lesson, exit_code: u8) -> anyhow::Result<()> {
         let born = start.elapsed();
         let (child, parent) = (getpid(), getppid());
         let program = observe::comm(child.as_raw()).unwrap_or_else(|| "this lesson".to_string());
+        let truncated = match &executable {
+            Some(full) if full != &program && full.starts_with(&program) => {
+                format!(" (the kernel cuts a process's name, `{full}`, to 15 characters)")
+            }
+            _ => String::new(),
+        };
         say!(
             lesson,
-            "  {:>9}  child  {child}: I am new, my parent is {parent}; I run a copy of `{program}`",
+            "  {:>9}  child  {child}: I am new, my parent is {parent}; I run a copy of `{program}`{truncated}",
             format::duration(born)
         );
         let exec_at = start.elapsed();
@@ -753,7 +764,8 @@ const READ: u8 = b'r';
 const WRITE: u8 = b'w';
 const READY: u8 = b'!';
 
-/// Section 5, first half: what fork copies (page tables) and what it shares (the pages).
+/// Section 5, first half: what fork shares (the pages) until they are written; the notice comes
+/// at the end of the second half, [`fork_cost`].
 fn copy_on_write(lesson: &Lesson, buffer_mib: usize, write_fraction: f64) -> anyhow::Result<()> {
     lesson.section("Fork, then load data; not vice versa");
     let page = observe::page_size() as usize;
@@ -871,11 +883,11 @@ fn copy_on_write(lesson: &Lesson, buffer_mib: usize, write_fraction: f64) -> any
     ] {
         say!(lesson, "  {line}");
     }
-    lesson.notice("After fork, memory is shared until written: the child's private memory grew by exactly what it wrote, one page fault per page.");
     Ok(())
 }
 
-/// Section 5, second half: the cost of fork itself as the parent's memory grows.
+/// Section 5, second half: the cost of fork itself as the parent's memory grows, and the
+/// section's notice.
 fn fork_cost(lesson: &Lesson, fork_mib: usize, samples: usize) -> anyhow::Result<()> {
     say!(lesson);
     say!(
@@ -968,6 +980,7 @@ fn fork_cost(lesson: &Lesson, fork_mib: usize, samples: usize) -> anyhow::Result
         "  A pool forked after loading pays this for every worker, and each worker's own exit tears down"
     );
     say!(lesson, "  the copied tables again.");
+    lesson.notice("After fork, memory is shared until written: the child's private memory grew by exactly what it wrote, one page fault per page. fork itself copies page tables, not pages, and costs more the more memory the parent holds: fork first, then load.");
     Ok(())
 }
 
