@@ -373,7 +373,8 @@ fn returning_results(lesson: &Lesson) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Section 4a: how long it takes to create a worker and wait for it to finish.
+/// Section 4a: how long it takes to create a worker and wait for it to finish (the notice comes
+/// after 4b).
 fn creation_cost(lesson: &Lesson, samples: usize) -> anyhow::Result<()> {
     lesson.section("What a thread costs, against a process");
     say!(
@@ -432,11 +433,14 @@ fn creation_cost(lesson: &Lesson, samples: usize) -> anyhow::Result<()> {
     );
     lesson.figure("fork_over_thread_p50", fork_ratio);
     lesson.figure("spawn_over_thread_p50", spawn_ratio);
-    lesson.notice("Threads are faster to create, as the lecture says: a thread shares everything, a fork copies page tables and file tables, and exec also loads a new program.");
     Ok(())
 }
 
-/// Section 4b: what a live thread, a forked process and a spawned program cost in memory.
+/// Section 4's notice, after both halves: the time to create a worker and the memory it keeps.
+const COST_NOTICE: &str = "Threads are faster to create and smaller to keep, as the lecture says: a thread shares everything, a fork copies page tables and file tables, and exec also loads a new program.";
+
+/// Section 4b: what a live thread, a forked process and a spawned program cost in memory; then
+/// the section's notice.
 fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
     say!(lesson);
     say!(
@@ -446,6 +450,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
     let me = std::process::id() as i32;
     let Some(before) = observe::status_memory(me) else {
         say!(lesson, "  (memory cannot be read on this platform)");
+        lesson.notice(COST_NOTICE);
         return Ok(());
     };
     // Threads: each says it has started, then waits at a gate (a read lock) that this thread
@@ -538,6 +543,7 @@ fn memory_cost(lesson: &Lesson, live: usize) -> anyhow::Result<()> {
     for (key, (_, memory)) in ["memory_thread", "memory_forked", "memory_spawned"].iter().zip(&rows) {
         lesson.figure(key, memory);
     }
+    lesson.notice(COST_NOTICE);
     Ok(())
 }
 
