@@ -8,7 +8,8 @@
 //! exactly like the Python line (a plain `+=` on shared data would not even compile).
 //!
 //! **What to observe.** Threads lose a large share of their updates, and a different share on
-//! every run. A step-by-step trace shows the moment one update is overwritten. Processes that
+//! every run, once they really run at the same time (a start line waits for that, and a race
+//! that still lost nothing is tried again, longer). A step-by-step trace shows the moment one update is overwritten. Processes that
 //! share a page of memory lose updates the same way. A `Mutex`, an atomic `fetch_add` and
 //! per-thread counting are all exact, at very different costs: the fastest fix shares
 //! nothing. Finally, counters that are separate but sit on one cache line still slow each
@@ -22,6 +23,7 @@
 mod interleaving;
 mod quiz;
 mod shared_memory;
+mod start_line;
 
 use anyhow::{bail, ensure};
 use clap::Parser;
@@ -33,9 +35,10 @@ use course::{Lesson, say};
 use crossbeam::utils::CachePadded;
 use nix::sys::wait::WaitStatus;
 use shared_memory::{Shared, SharedMapping};
+use start_line::StartLine;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -99,7 +102,7 @@ fn main() -> ExitCode {
     })
 }
 
-/// Section 1: the race, once.
+/// Section 1: the race, once; again with more increments when the threads did not overlap.
 fn lost_updates_between_threads(lesson: &Lesson, n_threads: usize, increments: u64) {
     lesson.section("Lost updates: threads sharing one counter");
     say!(
@@ -111,9 +114,43 @@ fn lost_updates_between_threads(lesson: &Lesson, n_threads: usize, increments: u
         "  threads each do that {} times to one shared counter (an atomic load, then a separate store).",
         format::count(increments)
     );
+    let cores = lesson.machine().logical_cores;
+    let mut increments = increments;
+    let mut tries = Vec::new();
+    let mut last_why = None;
+    let race = loop {
+        let race = count_racy(n_threads, increments, cores);
+        let lost_updates = n_threads as u64 * increments - race.total;
+        tries.push(serde_json::json!({
+            "increments": increments,
+            "lost_updates": lost_updates,
+            "started_together": race.together,
+        }));
+        if lost_updates > 0 || tries.len() == RACE_TRIES {
+            break race;
+        }
+        let why = why_no_update_was_lost(race.together);
+        if last_why == Some(why) {
+            say!(
+                lesson,
+                "  Try {}, {} each: none lost either. Again, twice as long.",
+                tries.len(),
+                format::count(increments)
+            );
+        } else {
+            say!(
+                lesson,
+                "  Try {}, {} each: no update lost; {why}. Again, twice as long.",
+                tries.len(),
+                format::count(increments)
+            );
+        }
+        last_why = Some(why);
+        increments *= 2;
+    };
     let expected = n_threads as u64 * increments;
-    let alone = count_racy(1, expected);
-    let together = count_racy(n_threads, increments);
+    let alone = count_racy(1, expected, cores).total;
+    let together = race.total;
     let lost_updates = expected - together;
     let mut table = Table::new(&["", "counter", "lost updates"]);
     table.row(["expected".to_string(), format::count(expected), String::new()]);
@@ -123,7 +160,11 @@ fn lost_updates_between_threads(lesson: &Lesson, n_threads: usize, increments: u
         format::count(expected - alone),
     ]);
     table.row([
-        format!("{n_threads} threads at once"),
+        if race.together {
+            format!("{n_threads} threads at once")
+        } else {
+            format!("{n_threads} threads, taking turns")
+        },
         format::count(together),
         format!(
             "{} ({})",
@@ -131,7 +172,18 @@ fn lost_updates_between_threads(lesson: &Lesson, n_threads: usize, increments: u
             format::percent(lost_updates as f64 / expected as f64)
         ),
     ]);
+    if tries.len() > 1 {
+        say!(
+            lesson,
+            "  Try {}, {} increments per thread:",
+            tries.len(),
+            format::count(increments)
+        );
+    }
     lesson.table(&table);
+    lesson.figure("increments", increments);
+    lesson.figure("tries", &tries);
+    lesson.figure("started_together", race.together);
     lesson.figure("expected", expected);
     lesson.figure("one_thread_total", alone);
     lesson.figure("total", together);
@@ -140,10 +192,28 @@ fn lost_updates_between_threads(lesson: &Lesson, n_threads: usize, increments: u
     if lost_updates == 0 {
         say!(
             lesson,
-            "  This time no update was lost: the threads hardly overlapped. Run it again, or raise --increments."
+            "  No update was lost in {} tries: {}. Run it again, or raise --increments.",
+            tries.len(),
+            why_no_update_was_lost(race.together)
         );
+        lesson.notice("No update was lost this time because the threads did not overlap, not because the code is right: whenever another thread stores between our load and our store, an update is gone.");
+    } else {
+        lesson.notice("The code is correct on one thread and wrong on several: nothing in it is wrong except that another thread can store between our load and our store.");
     }
-    lesson.notice("The code is correct on one thread and wrong on several: nothing in it is wrong except that another thread can store between our load and our store.");
+}
+
+/// Tries of section 1 before it gives up showing the race, each twice as long as the one
+/// before: a race only shows when the workers overlap, and longer races overlap more.
+/// Section 4 adds as many longer runs, less the first, after its runs.
+const RACE_TRIES: usize = 5;
+
+/// Why a racy count came out exact, from whether its workers were seen running at once.
+fn why_no_update_was_lost(together: bool) -> &'static str {
+    if together {
+        "the threads hardly overlapped"
+    } else {
+        "the threads took turns on the cores instead of running at once"
+    }
 }
 
 /// Section 2: the race, many times.
@@ -156,7 +226,10 @@ fn many_runs(lesson: &Lesson, n_threads: usize, increments: u64, runs: usize) {
         format::count(increments),
         format::count(expected)
     );
-    let totals: Vec<u64> = (0..runs).map(|_| count_racy(n_threads, increments)).collect();
+    let cores = lesson.machine().logical_cores;
+    let races: Vec<Race> = (0..runs).map(|_| count_racy(n_threads, increments, cores)).collect();
+    let totals: Vec<u64> = races.iter().map(|race| race.total).collect();
+    let together = races.iter().filter(|race| race.together).count();
     let values: Vec<f64> = totals.iter().map(|&total| total as f64).collect();
     lesson.bars(&histogram(&values, 10, |v| format::count(v.round() as u64)));
     let distinct: BTreeSet<u64> = totals.iter().copied().collect();
@@ -165,8 +238,9 @@ fn many_runs(lesson: &Lesson, n_threads: usize, increments: u64, runs: usize) {
     let highest = totals.iter().copied().max().unwrap_or(0);
     say!(
         lesson,
-        "  {} different totals in {runs} runs, from {} to {}; {exact_runs} of {runs} runs were right.",
+        "  {} different total{} in {runs} runs, from {} to {}; {exact_runs} of {runs} runs were right.",
         distinct.len(),
+        if distinct.len() == 1 { "" } else { "s" },
         format::count(lowest),
         format::count(highest)
     );
@@ -176,7 +250,17 @@ fn many_runs(lesson: &Lesson, n_threads: usize, increments: u64, runs: usize) {
     lesson.figure("exact_runs", exact_runs);
     lesson.figure("lowest_total", lowest);
     lesson.figure("highest_total", highest);
-    lesson.notice("A race is not a wrong answer but a lottery: the result depends on how the threads happened to interleave, so a test that passed once proves nothing.");
+    lesson.figure("runs_started_together", together);
+    if exact_runs == runs {
+        say!(
+            lesson,
+            "  Every run was right this time: {}. Run it again, or raise --increments.",
+            why_no_update_was_lost(together == runs)
+        );
+        lesson.notice("Every run was right, and the code is still wrong: a race shows only when the threads happen to overlap, so a test that passed, even many times, proves nothing.");
+    } else {
+        lesson.notice("A race is not a wrong answer but a lottery: the result depends on how the threads happened to interleave, so a test that passed once proves nothing.");
+    }
 }
 
 /// Section 3: how exactly one update disappears.
@@ -313,24 +397,48 @@ fn between_processes(lesson: &Lesson, n_processes: usize, increments: u64) -> an
     let expected = n_processes as u64 * increments;
 
     let racy_runs = lesson.pick(3, 5);
-    let mut racy_totals = Vec::new();
-    for _ in 0..racy_runs {
-        racy_totals.push(count_in_children(&mapping, n_processes, increments, add_racily)?);
+    let cores = lesson.machine().logical_cores;
+    // (increments per child, outcome) of every racy run; when none of the first runs lost an
+    // update, more runs follow, each twice as long, as section 1's tries do.
+    let mut racy: Vec<(u64, Race)> = Vec::new();
+    let mut longer = increments;
+    while racy.len() < racy_runs
+        || (racy.len() < racy_runs + RACE_TRIES - 1
+            && racy.iter().all(|(each, race)| race.total == n_processes as u64 * each))
+    {
+        if racy.len() >= racy_runs {
+            longer *= 2;
+        }
+        let race = count_in_children(&mapping, n_processes, longer, add_racily, Start::Together { cores })?;
+        racy.push((longer, race));
     }
-    let mut table = Table::new(&["run", "counter", "expected", "lost updates"]);
-    for (run, total) in racy_totals.iter().enumerate() {
+    let lost = |(each, race): &(u64, Race)| n_processes as u64 * each - race.total;
+    let mut table = Table::new(&["run", "each child", "counter", "expected", "lost updates"]);
+    for (run, outcome) in racy.iter().enumerate() {
         table.row([
             (run + 1).to_string(),
-            format::count(*total),
-            format::count(expected),
-            format::count(expected - total),
+            format::count(outcome.0),
+            format::count(outcome.1.total),
+            format::count(n_processes as u64 * outcome.0),
+            format::count(lost(outcome)),
         ]);
     }
     lesson.table(&table);
-    if racy_totals.iter().all(|&total| total == expected) {
+    let together = racy.iter().filter(|(_, race)| race.together).count();
+    let why = if together == racy.len() {
+        "the children hardly overlapped"
+    } else {
+        "the children took turns on the cores instead of running at once"
+    };
+    if racy.iter().all(|outcome| lost(outcome) == 0) {
         say!(
             lesson,
-            "  No update was lost this time: the children hardly overlapped. Run it again, or raise --increments."
+            "  No update was lost this time: {why}. Run it again, or raise --increments."
+        );
+    } else if racy.len() > racy_runs {
+        say!(
+            lesson,
+            "  Runs 1 to {racy_runs} lost nothing ({why}), so the runs after them are longer."
         );
     }
 
@@ -343,8 +451,8 @@ fn between_processes(lesson: &Lesson, n_processes: usize, increments: u64) -> an
     );
     let mut fixed_totals: Vec<u64> = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
-    let mut counted = |result: anyhow::Result<u64>| match result {
-        Ok(total) => {
+    let mut counted = |result: anyhow::Result<Race>| match result {
+        Ok(Race { total, .. }) => {
             fixed_totals.push(total);
             total
         }
@@ -359,10 +467,16 @@ fn between_processes(lesson: &Lesson, n_processes: usize, increments: u64) -> an
     ))
     .repeats(0, lesson.pick(2, 3));
     comparison.variant("1 process, fetch_add", 1, || {
-        counted(count_in_children(&mapping, 1, expected, add_atomically))
+        counted(count_in_children(&mapping, 1, expected, add_atomically, Start::Arrived))
     });
     comparison.variant(format!("{n_processes} processes, fetch_add"), n_processes, || {
-        counted(count_in_children(&mapping, n_processes, increments, add_atomically))
+        counted(count_in_children(
+            &mapping,
+            n_processes,
+            increments,
+            add_atomically,
+            Start::Arrived,
+        ))
     });
     comparison.variant(format!("{n_processes} processes, private count"), n_processes, || {
         counted(count_in_children(
@@ -373,6 +487,7 @@ fn between_processes(lesson: &Lesson, n_processes: usize, increments: u64) -> an
                 // One shared write per process instead of one per increment.
                 counter.fetch_add(count_privately(increments), Ordering::SeqCst);
             },
+            Start::Arrived,
         ))
     });
     if let Some(error) = failure {
@@ -387,11 +502,16 @@ fn between_processes(lesson: &Lesson, n_processes: usize, increments: u64) -> an
     drop(mapping);
 
     lesson.figure("expected", expected);
-    lesson.figure("racy_totals", &racy_totals);
     lesson.figure(
-        "racy_lost_updates",
-        racy_totals.iter().map(|total| expected - total).collect::<Vec<_>>(),
+        "racy_increments",
+        racy.iter().map(|(each, _)| *each).collect::<Vec<_>>(),
     );
+    lesson.figure(
+        "racy_totals",
+        racy.iter().map(|(_, race)| race.total).collect::<Vec<_>>(),
+    );
+    lesson.figure("racy_lost_updates", racy.iter().map(lost).collect::<Vec<_>>());
+    lesson.figure("racy_runs_started_together", together);
     lesson.figure("fixed_totals", &fixed_totals);
     lesson.figure("fixed_exact", true);
     lesson.notice("Shared memory between processes races exactly like memory shared by threads, and takes the same fixes; the answers are checked exact before any speedup is shown.");
@@ -467,8 +587,8 @@ fn three_fixes(
     let report = lesson.compare(comparison)?;
 
     // The racy version for reference: it disagrees by definition, so it stays out of the
-    // comparison and is only timed.
-    let (racy_total, racy) = timing::measure(|| count_racy(n_threads, increments));
+    // comparison and is only timed, started behind a barrier like the fixes.
+    let (racy_total, racy) = timing::measure(|| count_racy_behind_barrier(n_threads, increments));
     say!(lesson);
     say!(lesson, "  Time per increment:");
     let mut per_increment = serde_json::Map::new();
@@ -605,9 +725,42 @@ fn count_sequential(n_threads: usize, increments: u64) -> u64 {
     count_privately(n_threads as u64 * increments)
 }
 
-/// Threads share one counter and update it with a separate load and store.
+/// The outcome of a racy count.
+#[derive(Clone, Copy, Debug)]
+struct Race {
+    /// The final counter.
+    total: u64,
+    /// Whether every worker was seen running at the same moment before they started counting.
+    together: bool,
+}
+
+/// Threads share one counter and update it with a separate load and store, starting at a
+/// start line that waits until all of them run at once (`start_line.rs`), on a machine with
+/// `cores` cores.
 // This version is problematic: it loses updates (see `add_racily`).
-fn count_racy(n_threads: usize, increments: u64) -> u64 {
+fn count_racy(n_threads: usize, increments: u64, cores: usize) -> Race {
+    let counter = AtomicU64::new(0);
+    let beats: Vec<AtomicU64> = (0..n_threads).map(|_| AtomicU64::new(0)).collect();
+    let state = AtomicU8::new(0);
+    let line = StartLine::new(&beats, &state, cores);
+    std::thread::scope(|scope| {
+        for me in 0..n_threads {
+            let (line, counter) = (&line, &counter);
+            scope.spawn(move || {
+                line.wait(me);
+                add_racily(counter, increments);
+            });
+        }
+    });
+    Race {
+        total: counter.into_inner(),
+        together: line.together(),
+    }
+}
+
+/// The same race, started behind a barrier like the fixes, to be timed beside them.
+// This version is problematic: it loses updates (see `add_racily`).
+fn count_racy_behind_barrier(n_threads: usize, increments: u64) -> u64 {
     let counter = AtomicU64::new(0);
     on_threads((0..n_threads).collect(), |_| add_racily(&counter, increments));
     counter.into_inner()
@@ -674,8 +827,9 @@ fn add_in_memory(slot: &mut u64, increments: u64) {
     }
 }
 
-/// Runs `work(input)` on one scoped thread per input; all of them start at the same moment
-/// (a barrier), so that they really overlap. Returns the results in input order.
+/// Runs `work(input)` on one scoped thread per input, all released together by a barrier
+/// once the last one has started (for timed work: the start line of `count_racy` waits
+/// longer, and its waiting would be timed). Returns the results in input order.
 fn on_threads<I: Send, T: Send>(inputs: Vec<I>, work: impl Fn(I) -> T + Sync) -> Vec<T> {
     let start = Barrier::new(inputs.len());
     std::thread::scope(|scope| {
@@ -699,6 +853,16 @@ fn on_threads<I: Send, T: Send>(inputs: Vec<I>, work: impl Fn(I) -> T + Sync) ->
 // ---------------------------------------------------------------------------------------------
 // Processes.
 
+/// How a group of child processes starts counting.
+#[derive(Clone, Copy, Debug)]
+enum Start {
+    /// As soon as the last one is ready: for the timed fixes, so that no waiting is timed.
+    Arrived,
+    /// Once all of them are seen running at once, on a machine with `cores` cores (see
+    /// `start_line.rs`): for the race, which shows only when the children overlap.
+    Together { cores: usize },
+}
+
 /// Forks `n_processes` children that each run `update(counter, increments)` on the shared
 /// counter, all starting together; reaps them and returns the counter.
 fn count_in_children(
@@ -706,37 +870,58 @@ fn count_in_children(
     n_processes: usize,
     increments: u64,
     update: fn(&AtomicU64, u64),
-) -> anyhow::Result<u64> {
+    start: Start,
+) -> anyhow::Result<Race> {
     let shared: &Shared = mapping;
+    ensure!(
+        n_processes <= shared_memory::MAX_PROCESSES,
+        "at most {} processes can share the counter",
+        shared_memory::MAX_PROCESSES
+    );
     shared.reset();
+    let beats = &shared.beats[..n_processes];
+    let line = match start {
+        Start::Together { cores } => Some(StartLine::new(beats, &shared.start, cores)),
+        Start::Arrived => None,
+    };
     // `children::fork` refuses to fork while another thread is alive, and gives the threads of
     // the sections before (joined, but perhaps not yet gone) a moment to leave.
     let mut pids = Vec::with_capacity(n_processes);
-    for _ in 0..n_processes {
+    for me in 0..n_processes {
+        let line = line.as_ref();
         let pid = children::fork(|| {
-            shared.ready.fetch_add(1, Ordering::SeqCst);
-            while !shared.go.load(Ordering::SeqCst) {
-                std::thread::yield_now();
+            if let Some(line) = line {
+                line.wait(me);
+            } else {
+                shared.ready.fetch_add(1, Ordering::SeqCst);
+                while !shared.go.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
             }
             update(&shared.counter, increments);
             0
         })?;
         pids.push(pid);
     }
-    // Start them together, so that they overlap as threads did.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while shared.ready.load(Ordering::SeqCst) < n_processes {
-        ensure!(Instant::now() < deadline, "the child processes did not start");
-        std::thread::yield_now();
+    if line.is_none() {
+        // Start them together, so that they overlap as threads did.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while shared.ready.load(Ordering::SeqCst) < n_processes {
+            ensure!(Instant::now() < deadline, "the child processes did not start");
+            std::thread::yield_now();
+        }
+        shared.go.store(true, Ordering::SeqCst);
     }
-    shared.go.store(true, Ordering::SeqCst);
     for pid in pids {
         match children::wait(pid)? {
             WaitStatus::Exited(_, 0) => {}
             status => bail!("a child process ended unexpectedly: {status:?}"),
         }
     }
-    Ok(shared.counter.load(Ordering::SeqCst))
+    Ok(Race {
+        total: shared.counter.load(Ordering::SeqCst),
+        together: line.is_some_and(|line| line.together()),
+    })
 }
 
 #[cfg(test)]
@@ -769,10 +954,15 @@ mod tests {
 
     #[test]
     fn the_racy_count_never_gains_and_is_exact_alone() {
-        assert_eq!(count_racy(1, 100_000), 100_000);
-        for _ in 0..10 {
-            let total = count_racy(4, 50_000);
-            assert!((1..=200_000).contains(&total), "{total}");
+        assert_eq!(count_racy(1, 100_000, 1).total, 100_000);
+        assert_eq!(count_racy_behind_barrier(1, 100_000), 100_000);
+        for cores in [1, 2, 8] {
+            for _ in 0..5 {
+                let total = count_racy(4, 50_000, cores).total;
+                assert!((1..=200_000).contains(&total), "{total}");
+                let total = count_racy_behind_barrier(4, 50_000);
+                assert!((1..=200_000).contains(&total), "{total}");
+            }
         }
     }
 

@@ -11,7 +11,10 @@ use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use std::num::NonZeroUsize;
 use std::ops::Deref;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+
+/// The most children that can share one [`Shared`] (as many as `--processes` allows).
+pub const MAX_PROCESSES: usize = 64;
 
 /// What the processes share. Atomics only: all-zero bytes are a valid value for each of them,
 /// and atomics may be read and written by several processes at once without undefined
@@ -25,6 +28,10 @@ pub struct Shared {
     pub ready: AtomicUsize,
     /// Set by the parent once every child is ready, so that they all start counting together.
     pub go: AtomicBool,
+    /// Or the children start at a start line of their own (`start_line.rs`), which waits
+    /// until all of them are seen running at once: a heartbeat per child, and the signal.
+    pub beats: [AtomicU64; MAX_PROCESSES],
+    pub start: AtomicU8,
 }
 
 impl Shared {
@@ -33,6 +40,10 @@ impl Shared {
         self.counter.store(0, Ordering::SeqCst);
         self.ready.store(0, Ordering::SeqCst);
         self.go.store(false, Ordering::SeqCst);
+        for beat in &self.beats {
+            beat.store(0, Ordering::SeqCst);
+        }
+        self.start.store(0, Ordering::SeqCst);
     }
 }
 
@@ -96,7 +107,11 @@ mod tests {
         mapping.counter.fetch_add(5, Ordering::SeqCst);
         mapping.ready.fetch_add(1, Ordering::SeqCst);
         mapping.go.store(true, Ordering::SeqCst);
+        mapping.beats[3].fetch_add(7, Ordering::SeqCst);
+        mapping.start.store(1, Ordering::SeqCst);
         mapping.reset();
+        assert!(mapping.beats.iter().all(|beat| beat.load(Ordering::SeqCst) == 0));
+        assert_eq!(mapping.start.load(Ordering::SeqCst), 0);
         assert_eq!(mapping.counter.load(Ordering::SeqCst), 0);
         assert_eq!(mapping.ready.load(Ordering::SeqCst), 0);
         assert!(!mapping.go.load(Ordering::SeqCst));

@@ -63,9 +63,26 @@ fn the_shared_mapping_fix_is_exact_across_processes() {
         let comparison = &section(&report, "Between processes")["comparisons"][0];
         assert_eq!(comparison["answers_agree"], true);
         assert_eq!(comparison["answer"], expected.to_string());
-        // The racy totals can lose updates but never gain any.
-        for total in figures["racy_totals"].as_array().unwrap() {
+        // The racy totals can lose updates but never gain any. Runs after the first three
+        // (under --quick) are there only when those lost nothing, each twice as long.
+        let increments = figures["racy_increments"].as_array().unwrap();
+        let totals = figures["racy_totals"].as_array().unwrap();
+        let lost = figures["racy_lost_updates"].as_array().unwrap();
+        assert!((3..=7).contains(&totals.len()), "{figures:#}");
+        assert_eq!(increments.len(), totals.len());
+        assert_eq!(lost.len(), totals.len());
+        let base = number(&report["params"]["increments"]);
+        for (run, ((each, total), lost_here)) in increments.iter().zip(totals).zip(lost).enumerate() {
+            let each = number(each);
+            if run < 3 {
+                assert_eq!(each, base);
+            } else {
+                assert_eq!(each, 2 * number(&increments[run - 1]), "{figures:#}");
+                assert!(lost[..run].iter().all(|lost| number(lost) == 0), "{figures:#}");
+            }
+            let expected = processes.parse::<u64>().unwrap() * each;
             assert!(number(total) <= expected, "{figures:#}");
+            assert_eq!(number(total) + number(lost_here), expected);
         }
     }
 }
@@ -78,6 +95,23 @@ fn a_racy_count_is_exact_alone_and_never_gains() {
     assert_eq!(number(&first["one_thread_total"]), expected);
     assert!(number(&first["total"]) <= expected);
     assert_eq!(number(&first["total"]) + number(&first["lost_updates"]), expected);
+    // Section 1 tries again, twice as long, only while no update was lost, at most five times;
+    // its table is the last try.
+    let tries = first["tries"].as_array().unwrap();
+    assert!((1..=5).contains(&tries.len()), "{first:#}");
+    let threads = number(&report["params"]["threads"]);
+    let mut increments = number(&report["params"]["increments"]);
+    for (i, attempt) in tries.iter().enumerate() {
+        assert_eq!(number(&attempt["increments"]), increments, "{first:#}");
+        assert!(attempt["started_together"].is_boolean());
+        if i + 1 < tries.len() {
+            assert_eq!(number(&attempt["lost_updates"]), 0, "{first:#}");
+            increments *= 2;
+        }
+    }
+    assert_eq!(number(&first["increments"]), increments);
+    assert_eq!(expected, threads * increments);
+    assert_eq!(tries.last().unwrap()["lost_updates"], first["lost_updates"]);
     let many = figures(&report, "Many runs");
     let per_run = number(&many["expected_per_run"]);
     let totals = many["totals"].as_array().unwrap();
@@ -85,6 +119,10 @@ fn a_racy_count_is_exact_alone_and_never_gains() {
     assert!(totals.iter().all(|total| number(total) <= per_run));
     let exact = totals.iter().filter(|total| number(total) == per_run).count() as u64;
     assert_eq!(number(&many["exact_runs"]), exact);
+    assert!(number(&many["runs_started_together"]) <= totals.len() as u64);
+    // "A lottery" only when the runs really disagreed.
+    let notice = section(&report, "Many runs")["notice"].as_str().unwrap().to_string();
+    assert_eq!(notice.contains("lottery"), exact < totals.len() as u64, "{notice}");
 }
 
 #[test]
