@@ -1,4 +1,4 @@
-//! # Lesson 07 · Waiting, not computing: thread pools for I/O-bound work
+//! # Lesson 07 · Waiting, not computing: thread pools for I/O
 //!
 //! **Objective.** Fetch user records from a slow server (a real one, on this machine) one after
 //! another, then from a pool of worker threads, as the lecture does with GitHub's user API and a
@@ -397,13 +397,18 @@ than the {} timeout (try a larger --timeout)",
         logins.len(),
         format::duration(measurement.wall)
     );
-    if fetched.timeouts > 0 {
-        say!(
+    match fetched.timeouts {
+        0 => {}
+        1 => say!(
             lesson,
-            "  Each of the {} timeouts held one worker for {} while the other workers carried on.",
-            fetched.timeouts,
+            "  The one timeout held one worker for {} while the other workers carried on.",
             format::duration(settings.timeout)
-        );
+        ),
+        timeouts => say!(
+            lesson,
+            "  Each of the {timeouts} timeouts held one worker for {} while the other workers carried on.",
+            format::duration(settings.timeout)
+        ),
     }
     lesson.figure("requests", logins.len());
     lesson.figure("records_planned", records_planned);
