@@ -14,7 +14,8 @@
 //!
 //! **How to run.** `cargo run -p lesson05_cores` in a terminal to watch the bars move (add
 //! `--quick`, `--json`, `--step`; `--phase-ms 10000` for the lecture's ten seconds; `--help`
-//! lists the knobs). Run `htop` beside it to compare.
+//! lists the knobs). Run `htop` beside it to compare. Nothing here is random: `--seed`, which
+//! every lesson accepts, changes nothing.
 
 mod sampler;
 
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
     about = "Lesson 05: watching cores work. Burns CPU in busy loops (the lecture's 'frying eggs'): \
 one process, then one per core, then pinned one to a core, then twice as many as cores, while it \
 draws every core's load live from the kernel's counters and records which core each process ran \
-on and how often the scheduler moved it."
+on and how often the scheduler moved it. Nothing in it is random: --seed changes nothing."
 )]
 struct Args {
     #[command(flatten)]
@@ -116,27 +117,39 @@ fn cores_at_rest(lesson: &Lesson, watch: Watch) -> anyhow::Result<()> {
         lesson.notice("Without /proc the load has to be watched in another tool; the workers still run.");
         return Ok(());
     };
-    say!(
-        lesson,
-        "  {} cores counted. Nothing of ours runs during the next {}:",
-        cores.len(),
-        format::duration(watch.phase.min(Duration::from_secs(1)))
-    );
     let rest = Watch {
         phase: watch.phase.min(Duration::from_secs(1)),
         ..watch
     };
+    say!(
+        lesson,
+        "  {} cores counted. For the next {}, nothing of ours runs but the watcher that reads them:",
+        cores.len(),
+        format::duration(rest.phase)
+    );
     let report = run_phase(lesson, rest, 0, false)?;
     show_phase(lesson, &report);
     let busiest = report.core_load.iter().copied().fold(0.0, f64::max);
     lesson.figure("cores_counted", cores.len());
     lesson.figure("at_rest", &report);
-    lesson.notice(&format!(
-        "Even at rest the cores are not quite idle (the busiest was {} busy): other programs, and other people on a shared machine, use them too. Every bar below includes them.",
-        format::percent(busiest)
-    ));
+    lesson.figure("busiest_at_rest", busiest);
+    if busiest < NEARLY_IDLE {
+        lesson.notice(&format!(
+            "At rest the cores were idle this time (the busiest was {} busy), so the bars below show our workers alone. On a shared machine, other programs and other people use the cores too, and every bar includes them.",
+            format::percent(busiest)
+        ));
+    } else {
+        lesson.notice(&format!(
+            "Even at rest the cores were not idle (the busiest was {} busy): other programs, and other people on a shared machine, use them too. Every bar below includes them.",
+            format::percent(busiest)
+        ));
+    }
     Ok(())
 }
+
+/// Below this share of a core busy, a core at rest counts as idle. The counters tick 100 times
+/// a second, so over a fifth of a second a single tick already reads 5%.
+const NEARLY_IDLE: f64 = 0.05;
 
 /// Section 2: the lecture's `how_to_fry_eggs_on_my_computer`, one process.
 fn one_busy_process(lesson: &Lesson, watch: Watch) -> anyhow::Result<()> {
@@ -152,8 +165,9 @@ fn one_busy_process(lesson: &Lesson, watch: Watch) -> anyhow::Result<()> {
     lesson.figure("one_process", &report);
     let moved = if worker.moves_seen > 0 {
         format!(
-            "yet the scheduler moved it {} times, over {} cores: that is why the lecture saw two cores active for a serial job",
-            worker.moves_seen,
+            "yet the scheduler moved it {} time{}, over {} cores: that is why the lecture saw two cores active for a serial job",
+            format::count(worker.moves_seen as u64),
+            if worker.moves_seen == 1 { "" } else { "s" },
             worker.cores_visited.len()
         )
     } else {
@@ -179,8 +193,10 @@ fn one_busy_process_per_core(lesson: &Lesson, watch: Watch, n_workers: usize) ->
     let moves: usize = report.workers.iter().map(|worker| worker.moves_seen).sum();
     lesson.figure("one_per_core", &report);
     lesson.notice(&format!(
-        "{:.2} cores' worth of CPU for {n_workers} processes: this is what a pool of one process per core does to a machine (less when other programs want the cores too). Unpinned, the workers moved {moves} times in all.",
-        report.measurement.cores_used()
+        "{:.2} cores' worth of CPU for {n_workers} processes: this is what a pool of one process per core does to a machine (less when other programs want the cores too). Unpinned, the workers moved {} time{} in all.",
+        report.measurement.cores_used(),
+        format::count(moves as u64),
+        if moves == 1 { "" } else { "s" }
     ));
     Ok(())
 }
@@ -206,7 +222,9 @@ fn pinned_to_a_core_each(lesson: &Lesson, watch: Watch, n_workers: usize) -> any
         .sum();
     lesson.figure("pinned", &report);
     lesson.notice(&format!(
-        "Pinned workers never moved ({moves} moves seen, {kernel} counted by the kernel). Pinning keeps a core's caches warm, but a pinned worker cannot escape a core that something else is using."
+        "Pinned workers never moved ({} moves seen, {} counted by the kernel). Pinning keeps a core's caches warm, but a pinned worker cannot escape a core that something else is using.",
+        format::count(moves as u64),
+        format::count(kernel)
     ));
     Ok(())
 }
@@ -231,9 +249,10 @@ fn more_processes_than_cores(lesson: &Lesson, watch: Watch, n_workers: usize) ->
     lesson.figure("twice_as_many", &report);
     lesson.figure("share_of_a_core_each", share_each);
     lesson.notice(&format!(
-        "{:.2} cores used, no more than one process per core gets: each process had about {} of a core, and they were preempted {preempted} times in all to take turns. More busy processes than cores add switching, not speed.",
+        "{:.2} cores used, no more than one process per core gets: each process had about {} of a core, and they were preempted {} times in all to take turns. More busy processes than cores add switching, not speed.",
         report.measurement.cores_used(),
-        format::percent(share_each)
+        format::percent(share_each),
+        format::count(preempted)
     ));
     Ok(())
 }
@@ -330,6 +349,7 @@ fn start_and_watch(
     n_workers: usize,
     pin_to_cores: Option<&Vec<usize>>,
 ) -> anyhow::Result<Watched> {
+    let started = Instant::now();
     let first_ticks = sampler::core_ticks().unwrap_or_default();
     let mut pids = Vec::with_capacity(n_workers);
     for _ in 0..n_workers {
@@ -342,6 +362,11 @@ fn start_and_watch(
         }
     }
     let samples = watch_until_done(lesson, watch, &pids);
+    if pids.is_empty() {
+        // No worker to wait for: sit out the rest of the phase, so that the counters cover
+        // all of the time the lesson announced, not just up to the last sample.
+        std::thread::sleep(watch.phase.saturating_sub(started.elapsed()));
+    }
     let last_ticks = sampler::core_ticks().unwrap_or_default();
     for pid in &pids {
         let status = course::children::wait(*pid)?;
@@ -403,7 +428,8 @@ fn watch_until_done(lesson: &Lesson, watch: Watch, pids: &[nix::unistd::Pid]) ->
                     let marks = if workers.is_empty() {
                         String::new()
                     } else {
-                        format!("  ← worker {}", join_numbers(&workers))
+                        let label = if workers.len() == 1 { "worker" } else { "workers" };
+                        format!("  ← {label} {}", join_numbers(&workers))
                     };
                     format!(
                         "  cpu{core:<3}│{}│ {:>4}{marks}",
@@ -438,7 +464,7 @@ fn watch_until_done(lesson: &Lesson, watch: Watch, pids: &[nix::unistd::Pid]) ->
                     let marks = if workers.is_empty() {
                         String::new()
                     } else {
-                        format!(" [w{}]", join_numbers(&workers))
+                        format!(" [{}]", worker_labels(&workers))
                     };
                     format!("cpu{core} {:>4}{marks}", format::percent(*share))
                 })
@@ -471,7 +497,7 @@ fn show_phase(lesson: &Lesson, report: &PhaseReport) {
         lesson.bars(&bars);
     }
     if !report.workers.is_empty() {
-        let known = |value: Option<u64>| value.map_or("?".to_string(), |v| v.to_string());
+        let known = |value: Option<u64>| value.map_or("?".to_string(), format::count);
         let mut table = Table::new(&[
             "worker",
             "pinned to",
@@ -489,7 +515,7 @@ fn show_phase(lesson: &Lesson, report: &PhaseReport) {
                 worker.pinned_to.map_or("any".to_string(), |core| format!("cpu{core}")),
                 timeline_text(&worker.timeline),
                 worker.cores_visited.len().to_string(),
-                worker.moves_seen.to_string(),
+                format::count(worker.moves_seen as u64),
                 known(worker.kernel_migrations),
                 known(worker.involuntary_switches),
                 format::seconds(worker.cpu_s),
@@ -562,6 +588,15 @@ fn join_numbers(numbers: &[usize]) -> String {
     numbers.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// Workers `[1, 3]` as `w1, w3`.
+fn worker_labels(workers: &[usize]) -> String {
+    workers
+        .iter()
+        .map(|worker| format!("w{worker}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The cores of a timeline as one character each (`0`–`9`, then letters; `·` unknown), at
 /// most 60 characters (every other sample, or fewer, for long phases).
 fn timeline_text(timeline: &[Option<usize>]) -> String {
@@ -588,6 +623,8 @@ mod tests {
         let long: Vec<Option<usize>> = (0..150).map(|i| Some(i % 2)).collect();
         assert!(timeline_text(&long).len() <= 60);
         assert_eq!(join_numbers(&[1, 3]), "1, 3");
+        assert_eq!(worker_labels(&[1, 2]), "w1, w2");
+        assert_eq!(worker_labels(&[3]), "w3");
     }
 
     #[test]

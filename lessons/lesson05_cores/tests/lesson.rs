@@ -73,6 +73,40 @@ fn plain_output_is_periodic_lines_not_redrawing() {
 }
 
 #[test]
+fn every_worker_on_a_core_is_labelled_as_a_worker() {
+    // Four workers on however many cores: wherever several share a core, each keeps its `w`.
+    let outcome = Run::new(LESSON).args(["--quick", "--workers", "2"]).go();
+    outcome.assert_code(0);
+    for line in outcome.stdout.lines().filter(|line| line.contains(" [w")) {
+        for marks in line.split('[').skip(1) {
+            let marks = marks.split(']').next().unwrap();
+            for label in marks.split(", ") {
+                assert!(
+                    label.starts_with('w') && label[1..].parse::<usize>().is_ok(),
+                    "{label:?} in {line:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_notice_at_rest_says_what_was_measured() {
+    let report = Run::new(LESSON).args(["--quick", "--json"]).json_report();
+    let busiest = figure(&report, "busiest_at_rest").as_f64().unwrap();
+    let load = figure(&report, "at_rest")["core_load"].as_array().unwrap().clone();
+    let highest = load.iter().filter_map(Value::as_f64).fold(0.0, f64::max);
+    assert_eq!(busiest, highest);
+    let notice = testkit::report::section(&report, "Cores at rest")["notice"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(notice.contains("were idle"), busiest < 0.05, "{notice}");
+    assert_eq!(notice.contains("not idle"), busiest >= 0.05, "{notice}");
+}
+
+#[test]
 fn an_interval_longer_than_a_phase_is_refused() {
     let outcome = Run::new(LESSON)
         .args(["--quick", "--phase-ms", "100", "--interval", "500"])
