@@ -253,6 +253,9 @@ pub struct MemoryUse {
     pub page_tables: Option<u64>,
     /// The kernel stacks of its threads at their most (one per thread).
     pub kernel_stacks: Option<u64>,
+    /// The most address space it reserved (`VmPeak`): every thread's stack counts in full,
+    /// touched or not. Not memory in use, so not in the total.
+    pub reserved: Option<u64>,
 }
 
 impl MemoryUse {
@@ -264,6 +267,7 @@ impl MemoryUse {
                 (Some(threads), Some(each)) => Some(threads as u64 * each),
                 _ => None,
             },
+            reserved: report.end.peak_virtual,
         }
     }
 
@@ -372,7 +376,9 @@ mod tests {
             resident: Some(10),
             page_tables: Some(2),
             kernel_stacks: Some(0),
+            reserved: Some(1 << 30),
         };
+        // Reserved address space is not memory in use: it is in no total.
         assert_eq!(known.total(), Some(12));
         assert_eq!(MemoryUse::default().total(), None);
     }

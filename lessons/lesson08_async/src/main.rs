@@ -1,4 +1,6 @@
-//! # Lesson 08 · One thread, many connections: an event loop against a thread per connection
+//! # Lesson 08 · One thread, many connections
+//!
+//! An event loop against a thread per connection.
 //!
 //! **Objective.** Serve thousands of clients that all wait on a slow server at the same time,
 //! first with a thread per connection, then with one thread running an event loop (tokio's
@@ -760,6 +762,7 @@ fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measured)
         "held at once",
         "server saw",
         "peak threads",
+        "reserved",
         "resident",
         "page tables",
         "kernel stacks",
@@ -780,6 +783,7 @@ fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measured)
             format::count(report.connections_held as u64),
             format::count(run.server_peak_connections),
             report.peak_threads.map_or_else(unknown, |t| format::count(t as u64)),
+            bytes(used.reserved),
             bytes(used.resident),
             bytes(used.page_tables),
             bytes(used.kernel_stacks),
@@ -792,10 +796,35 @@ fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measured)
         memory.push(used);
     }
     lesson.table(&table);
+    say!(
+        lesson,
+        "  'reserved' is address space (VmPeak), not memory: a thread's stack is reserved in full when it"
+    );
+    say!(
+        lesson,
+        "  starts, but only the pages it touches become resident, so it is in no total."
+    );
+    if let Some(each) = reserved_per_thread(runs) {
+        say!(
+            lesson,
+            "  Here: {} more per thread, on average: its stack, and its share of the allocator's 64 MiB arenas.",
+            format::bytes(each)
+        );
+        lesson.figure("reserved_per_thread_bytes", each);
+    }
     say!(lesson);
     say!(lesson, "  memory in all:");
     lesson.bars(&bars);
     memory
+}
+
+/// The address space one more thread reserves: the difference in `reserved` between the
+/// first way and the last over the difference in their threads (when the first has more).
+fn reserved_per_thread(runs: &[(&str, &Measured)]) -> Option<u64> {
+    let (first, last) = (&runs.first()?.1.report, &runs.last()?.1.report);
+    let threads = first.peak_threads?.checked_sub(last.peak_threads?)?;
+    let reserved = first.end.peak_virtual?.checked_sub(last.end.peak_virtual?)?;
+    (threads > 0).then(|| reserved / threads as u64)
 }
 
 /// The figures of one way, for `--json`.

@@ -46,6 +46,19 @@ fn every_way_gets_every_record_once_and_the_loops_use_one_thread() {
         assert!(variant["server_peak_connections"].as_u64().unwrap() <= 150, "{variant}");
     }
     assert!(figure(&report, title, "memory_ratio_one_thread_to_threads").is_number());
+    if cfg!(target_os = "linux") {
+        // The "reserved" column: address space, at least what is resident, and more for the
+        // way with a stack per thread.
+        let reserved = |variant: &Value| variant["peak_virtual_bytes"].as_u64().unwrap();
+        for variant in [one_thread, threads] {
+            assert!(
+                reserved(variant) >= variant["peak_rss_bytes"].as_u64().unwrap(),
+                "{variant}"
+            );
+        }
+        assert!(reserved(threads) > reserved(one_thread));
+        assert!(figure(&report, title, "reserved_per_thread_bytes").as_u64().unwrap() > 0);
+    }
 
     let title = "Under the hood";
     let poll_loop = figure(&report, title, "poll_loop");
