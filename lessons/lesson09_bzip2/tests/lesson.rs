@@ -18,6 +18,8 @@ fn quick_report(extra: &[&str]) -> Value {
 fn every_version_decompresses_every_request_to_the_book() {
     let report = quick_report(&["--requests", "12"]);
     assert_eq!(figure(&report, "lossless"), true);
+    // Section 1 times several warm runs, not one cold one.
+    assert!(figure(&report, "timed_runs").as_u64().unwrap() >= 3);
     assert_eq!(figure(&report, "requests_identical_to_book"), 12);
     let book = figure(&report, "book_bytes").as_u64().unwrap();
     assert_eq!(figure(&report, "decompressed_bytes").as_u64(), Some(12 * book));
@@ -146,4 +148,16 @@ fn too_much_output_is_refused_before_any_work() {
     outcome.assert_code(2);
     assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
     assert!(outcome.stderr.contains("limit"), "{}", outcome.describe());
+}
+
+#[test]
+fn a_level_out_of_range_is_refused_with_its_range() {
+    for (level, why) in [("10", "at most 9"), ("0", "at least 1")] {
+        let outcome = Run::new(LESSON).args(["--quick", "--level", level]).go();
+        outcome.assert_code(2);
+        assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
+        let line = outcome.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{}", outcome.describe());
+        assert!(line.contains("--level") && line.contains(why), "{line}");
+    }
 }
