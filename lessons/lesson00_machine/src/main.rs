@@ -159,19 +159,21 @@ fn memory_and_disk(lesson: &Lesson) {
 /// Section 3: graphics processors, which have many simple cores.
 fn gpu(lesson: &Lesson) {
     lesson.section("GPU: many simple cores");
-    match probe::gpus() {
+    let gpus = probe::gpus();
+    match &gpus {
         None => say!(lesson, "  Whether a GPU is present cannot be read on this platform."),
         Some(gpus) if gpus.is_empty() => say!(
             lesson,
             "  No GPU found (no /proc/driver/nvidia, no display device in /sys/class/drm)."
         ),
         Some(gpus) => {
-            for gpu in &gpus {
+            for gpu in gpus {
                 say!(lesson, "  {} (from {})", gpu.name, gpu.source);
             }
-            lesson.figure("gpus", &gpus);
         }
     }
+    // Always recorded: the list (empty when none was found), or null when it cannot be read.
+    lesson.figure("gpus", &gpus);
     lesson.notice("A GPU has thousands of simple cores for data-parallel arithmetic; this course measures CPU cores, which every machine has.");
 }
 
@@ -276,14 +278,26 @@ fn concurrency_and_parallelism(
 
     let cores = lesson.machine().logical_cores;
     let cpu_best = cpu.rows.iter().map(|row| row.speedup).fold(0.0, f64::max);
+    let baseline_cores = cpu.rows.first().map_or(1.0, |row| row.cores_used);
+    // The variant with a thread per core (or --threads): how many cores it really got.
+    let parallel = cpu.rows.get(1).map(|row| (row.cores_used, n_threads.min(cores)));
+    let disturbed = disturbed(baseline_cores, cpu_best, parallel, cores);
     let io_speedup = io.rows.last().map_or(0.0, |row| row.speedup);
     say!(lesson);
     say!(lesson, "  The limits of this machine:");
     say!(
         lesson,
-        "    CPU-bound work: at most {cores}× (its cores); measured {} at best",
-        format::times(cpu_best)
+        "    CPU-bound work: at most {cores}× (its cores); measured {} at best{}",
+        format::times(cpu_best),
+        if disturbed.is_some() {
+            ", not representative:"
+        } else {
+            ""
+        }
     );
+    if let Some(why) = &disturbed {
+        say!(lesson, "      {why}");
+    }
     say!(
         lesson,
         "    waiting work:   not limited by cores; measured {} with {io_tasks} threads on {cores} cores",
@@ -292,8 +306,39 @@ fn concurrency_and_parallelism(
     lesson.figure("max_cpu_speedup_allowed", cores);
     lesson.figure("cpu_speedup_measured", cpu_best);
     lesson.figure("io_speedup_measured", io_speedup);
-    lesson.notice("Computing gains at most one core's worth per core, and more threads than cores add nothing; waiting overlaps far beyond the core count and uses almost no CPU.");
+    lesson.figure("sequential_cores_used", baseline_cores);
+    lesson.figure("cpu_figures_representative", disturbed.is_none());
+    if disturbed.is_some() {
+        lesson.notice("Other programs were using the cores, so the CPU-bound speedups above are not this machine's: run the lesson again when it is quiet. Computing gains at most one core's worth per core; waiting overlaps far beyond the core count.");
+    } else {
+        lesson.notice("Computing gains at most one core's worth per core, and more threads than cores add nothing; waiting overlaps far beyond the core count and uses almost no CPU.");
+    }
     Ok(())
+}
+
+/// Why the CPU-bound figures cannot be this machine's, if they cannot: a sequential run that
+/// got less than 90% of a core was slowed by other programs, and so was any baseline that a
+/// speedup above the number of cores was measured against; threads that got far fewer cores
+/// than they could use (`parallel`: cores used, and the most they could use) shared them.
+fn disturbed(baseline_cores: f64, best_speedup: f64, parallel: Option<(f64, usize)>, cores: usize) -> Option<String> {
+    if best_speedup > cores as f64 {
+        Some(format!(
+            "{} is above the ceiling of {cores}×, so the one-thread run was slowed by other programs (the machine was busy).",
+            format::times(best_speedup)
+        ))
+    } else if baseline_cores < 0.9 {
+        Some(format!(
+            "the one-thread run got only {baseline_cores:.2} of a core: other programs kept the machine busy."
+        ))
+    } else if let Some((used, could)) = parallel
+        && used < 0.75 * could as f64
+    {
+        Some(format!(
+            "the threads got only {used:.2} of the {could} cores they could use: other programs kept the machine busy."
+        ))
+    } else {
+        None
+    }
 }
 
 /// One CPU-bound task: `iterations` rounds of a xorshift generator. Nothing to wait for, and
@@ -365,7 +410,8 @@ fn cpu_list(cpus: &[usize]) -> String {
         });
         i += 1;
     }
-    format!("{} (CPUs {})", cpus.len(), ranges.join(","))
+    let noun = if cpus.len() == 1 { "CPU" } else { "CPUs" };
+    format!("{} ({noun} {})", cpus.len(), ranges.join(","))
 }
 
 #[cfg(test)]
@@ -382,6 +428,20 @@ mod tests {
     #[test]
     fn cpu_lists_are_compact() {
         assert_eq!(cpu_list(&[0, 1, 2, 5]), "4 (CPUs 0-2,5)");
-        assert_eq!(cpu_list(&[3]), "1 (CPUs 3)");
+        assert_eq!(cpu_list(&[3]), "1 (CPU 3)");
+        assert_eq!(cpu_list(&[0, 1]), "2 (CPUs 0-1)");
+    }
+
+    #[test]
+    fn cpu_figures_above_the_ceiling_or_on_a_shared_core_are_flagged() {
+        assert_eq!(disturbed(0.99, 1.95, Some((1.97, 2)), 2), None);
+        assert_eq!(disturbed(0.9, 1.0, Some((1.0, 1)), 1), None);
+        assert_eq!(disturbed(1.0, 1.0, None, 1), None);
+        let above = disturbed(0.99, 2.2, Some((2.0, 2)), 2).unwrap();
+        assert!(above.contains("2.20×") && above.contains("busy"), "{above}");
+        let starved = disturbed(0.6, 1.9, Some((1.9, 2)), 2).unwrap();
+        assert!(starved.contains("0.60 of a core"), "{starved}");
+        let shared = disturbed(1.0, 1.1, Some((1.1, 2)), 2).unwrap();
+        assert!(shared.contains("1.10 of the 2 cores"), "{shared}");
     }
 }
