@@ -55,6 +55,10 @@ impl<'a> StartLine<'a> {
     pub fn wait(&self, me: usize) {
         let beat = &self.beats[me];
         beat.fetch_add(1, Ordering::SeqCst);
+        if self.beats.len() == 1 {
+            // Alone: nobody to wait for.
+            self.go(TOGETHER);
+        }
         let mut seen: Vec<u64> = self.beats.iter().map(|b| b.load(Ordering::SeqCst)).collect();
         let mut looks_in_a_row = 0;
         let mut all_arrived_at: Option<Instant> = None;
