@@ -98,12 +98,11 @@ impl TypedValueParser for CountParser {
         let text = value.to_str().unwrap_or("").trim();
         let number: i128 = text.parse().map_err(|_| invalid(arg, value, "not a whole number"))?;
         if number < i128::from(self.min) {
-            let why = if number <= 0 {
-                format!("must be at least {} (a count)", self.min)
-            } else {
-                format!("must be at least {}", self.min)
-            };
-            return Err(invalid(arg, value, &why));
+            return Err(invalid(
+                arg,
+                value,
+                &format!("must be at least {}", timing::format::count(self.min)),
+            ));
         }
         if number > i128::from(self.max) {
             return Err(invalid(
