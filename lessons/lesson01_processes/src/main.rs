@@ -634,11 +634,7 @@ fn adoption(lesson: &Lesson) -> anyhow::Result<()> {
     // leave it to a PID 1 that may never reap it. A signal that arrives meanwhile stays pending
     // and is delivered when the mask is restored below, once M and G are both reaped. (M and G
     // start with this mask too, so they cannot die of a terminal's Ctrl-C halfway either.)
-    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
-    let interrupts = interrupt_signals();
-    let mut mask_before = SigSet::empty();
-    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&interrupts), Some(&mut mask_before))
-        .context("hold interrupts back")?;
+    let held = children::DeferInterrupts::new()?;
     nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
     let mut middle: Option<Pid> = None;
     let mut grandchild: Option<Pid> = None;
@@ -654,19 +650,8 @@ fn adoption(lesson: &Lesson) -> anyhow::Result<()> {
         let _ = children::wait(grandchild);
     }
     let _ = nix::sys::prctl::set_child_subreaper(false);
-    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask_before), None);
+    drop(held);
     result
-}
-
-/// The signals on which `course::children` kills and reaps every child: Ctrl-C, `kill`, a
-/// closed terminal.
-#[cfg(target_os = "linux")]
-fn interrupt_signals() -> nix::sys::signal::SigSet {
-    let mut set = nix::sys::signal::SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(signal);
-    }
-    set
 }
 
 #[cfg(target_os = "linux")]

@@ -188,20 +188,24 @@ fn interrupt_signals() -> SigSet {
     set
 }
 
-/// Holds interrupts back while it lives; dropping it restores the signal mask it found.
-struct DeferInterrupts {
+/// Holds interrupts (SIGINT, SIGTERM, SIGHUP) back while it lives; dropping it restores the
+/// signal mask it found, and an interrupt that arrived meanwhile is delivered then. For a
+/// moment when a child is in nobody's list (between starting and recording it, or while it
+/// changes parents). Children forked meanwhile start with interrupts held back too.
+#[derive(Debug)]
+pub struct DeferInterrupts {
     previous: SigSet,
 }
 
 impl DeferInterrupts {
-    fn new() -> anyhow::Result<Self> {
+    pub fn new() -> anyhow::Result<Self> {
         let mut previous = SigSet::empty();
         signal::pthread_sigmask(
             signal::SigmaskHow::SIG_BLOCK,
             Some(&interrupt_signals()),
             Some(&mut previous),
         )
-        .context("could not hold interrupts back while starting a child")?;
+        .context("could not hold interrupts back")?;
         Ok(DeferInterrupts { previous })
     }
 }

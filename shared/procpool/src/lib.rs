@@ -19,5 +19,5 @@
 mod pool;
 mod wire;
 
-pub use pool::{MAX_WORKERS, MapReport, PoolError, ProcessPool, wait_until_single_threaded};
+pub use pool::{MAX_WORKERS, MapReport, PoolError, ProcessPool};
 pub use wire::{EncodeAs, Wire, WireError};

@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A worker sends what it has when its buffered results reach this size (or its chunk ends):
 /// small results travel together, large ones do not pile up in memory.
@@ -148,7 +148,8 @@ impl<I: Wire, O: Wire> ProcessPool<I, O> {
                 "{n_workers} workers asked for; from 1 to {MAX_WORKERS} are allowed"
             )));
         }
-        wait_until_single_threaded(Duration::from_secs(2))?;
+        // Threads that never end (rayon's global pool) make this fail: start pools first.
+        children::wait_until_single_threaded(Duration::from_secs(2)).map_err(|e| PoolError::Start(e.to_string()))?;
         let slots = SharedSlots::new(n_workers)?;
         let mut pool = ProcessPool {
             workers: Vec::with_capacity(n_workers),
@@ -520,26 +521,6 @@ impl<I, O> Drop for ProcessPool<I, O> {
                 let _ = children::wait(worker.pid);
                 worker.reaped = true;
             }
-        }
-    }
-}
-
-/// Waits (up to `timeout`) until this process has one thread. A thread that was just joined
-/// may still be leaving the kernel for a moment, so a fork right after `join` would otherwise
-/// be refused. Threads that never end (rayon's global pool) make this fail with a message
-/// saying what to do.
-pub fn wait_until_single_threaded(timeout: Duration) -> Result<(), PoolError> {
-    let start = Instant::now();
-    loop {
-        match children::thread_count() {
-            None | Some(1) => return Ok(()),
-            Some(n) if start.elapsed() >= timeout => {
-                return Err(PoolError::Start(format!(
-                    "this process still has {n} threads; a process pool must be started before any \
-                     thread pool (rayon's included), because fork copies only the calling thread"
-                )));
-            }
-            Some(_) => std::thread::sleep(Duration::from_millis(1)),
         }
     }
 }
