@@ -26,25 +26,12 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// A machine so busy that the interrupt came late gets two more tries; every run must be clean.
 #[track_caller]
 fn interrupt_inside(opened: &str, closed: &str, how: Interrupt) {
-    for _ in 0..3 {
-        let outcome = Run::new(LESSON)
-            .args(["--quick", "--hold", HOLD_MS])
-            .interrupt_on_output(opened, how)
-            .timeout(TIMEOUT)
-            .go();
-        outcome.assert_clean();
-        assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
-        assert_eq!(
-            outcome.signal(),
-            Some(2),
-            "expected the lesson to die of SIGINT at '{opened}' ({how:?})\n{}",
-            outcome.describe()
-        );
-        if !outcome.stdout.contains(closed) {
-            return;
-        }
-    }
-    panic!("three runs in a row were interrupted after '{closed}', not before ({how:?})");
+    testkit::interrupt_between(
+        || Run::new(LESSON).args(["--quick", "--hold", HOLD_MS]).timeout(TIMEOUT),
+        opened,
+        closed,
+        how,
+    );
 }
 
 #[test]

@@ -476,3 +476,25 @@ impl Meeting {
         self.arrived.load(Ordering::SeqCst)
     }
 }
+
+/// Interrupts a run (from `run`) the moment it prints `opened`: it must die of SIGINT,
+/// leaving nothing, before it printed `closed`. A machine so busy that the interrupt lands
+/// late gets two more tries; every run must be clean.
+#[track_caller]
+pub fn interrupt_between(run: impl Fn() -> Run, opened: &str, closed: &str, how: Interrupt) {
+    for _ in 0..3 {
+        let outcome = run().interrupt_on_output(opened, how).go();
+        outcome.assert_clean();
+        assert!(!outcome.timed_out, "the lesson did not stop\n{}", outcome.describe());
+        assert_eq!(
+            outcome.signal(),
+            Some(2),
+            "expected the lesson to die of SIGINT at '{opened}' ({how:?})\n{}",
+            outcome.describe()
+        );
+        if !outcome.stdout.contains(closed) {
+            return;
+        }
+    }
+    panic!("three runs in a row were interrupted after '{closed}', not before ({how:?})");
+}
