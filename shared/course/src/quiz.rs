@@ -172,6 +172,43 @@ pub fn run(info: Info, common: &CommonArgs, args: &QuizArgs, make: impl FnOnce(&
     ExitCode::SUCCESS
 }
 
+/// For a quiz lesson's own tests: over every seed in `seeds`, `make` asks `questions`
+/// questions, each with at least `min_asks` things to predict, and every one has an answer
+/// (not empty, no `?`, no `NaN`) and a reason; the same seed makes the same quiz, and two
+/// seeds make different ones. Panics with the seed and the ask that fail.
+pub fn assert_well_formed(
+    make: impl Fn(&mut Rng) -> Quiz,
+    seeds: std::ops::Range<u64>,
+    questions: usize,
+    min_asks: usize,
+) {
+    for seed in seeds.clone() {
+        let quiz = make(&mut Rng::new(seed));
+        assert_eq!(quiz.questions.len(), questions, "seed {seed}: the number of questions");
+        for question in &quiz.questions {
+            assert!(
+                question.asks.len() >= min_asks,
+                "seed {seed}: too few asks in {question:?}"
+            );
+            for ask in &question.asks {
+                let answered = !ask.answer.is_empty() && !ask.answer.contains('?') && !ask.answer.contains("NaN");
+                assert!(answered && !ask.why.is_empty(), "seed {seed}: {ask:?}");
+            }
+        }
+    }
+    let render = |seed| render("", seed, &make(&mut Rng::new(seed)), true);
+    assert_eq!(
+        render(seeds.start),
+        render(seeds.start),
+        "the same seed must make the same quiz"
+    );
+    assert_ne!(
+        render(seeds.start),
+        render(seeds.start + 1),
+        "two seeds should make different quizzes"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
