@@ -91,6 +91,20 @@ fn every_lesson_json_report_parses_and_carries_its_figures() {
                         efficiency.is_number() || efficiency.is_null(),
                         "comparison row without efficiency\n{context}"
                     );
+                    // A figure never contradicts itself: efficiency over about 100% is only ever
+                    // shown marked as disturbed, and only for the baseline's algorithm.
+                    if efficiency.as_f64().is_some_and(|e| e > 1.1) {
+                        assert!(
+                            row["disturbed"].is_string(),
+                            "efficiency {efficiency} without a disturbed flag: {row:#}\n{context}"
+                        );
+                    }
+                    if row["same_algorithm"] == false {
+                        assert!(
+                            efficiency.is_null(),
+                            "efficiency for another algorithm: {row:#}\n{context}"
+                        );
+                    }
                 }
             }
         }

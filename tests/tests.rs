@@ -14,9 +14,11 @@
 //!   Ctrl-C does) leaves no process and no temporary file behind;
 //! - [`quiz`]: every lesson with `--quiz` gives the same problems for a seed forever (fixed
 //!   word for word), hides answers until `--answers`, and refuses `--answers` alone;
-//! - [`tidy`]: every lesson opens with its objective, has a complete README (with the minutes
-//!   its speaker notes plan), opts into the workspace lints and depends on no other lesson;
-//!   every exercise has a stub, a reference solution and homework-only checks;
+//! - [`tidy`]: every lesson opens with its objective, names its concept file (short, free of
+//!   presentation) in a `//! Read first:` line, keeps `main.rs` short, has a complete README
+//!   (with the minutes its speaker notes plan), opts into the workspace lints and depends on no
+//!   other lesson; every exercise has a stub, a reference solution and homework-only checks;
+//! - [`projector`]: every section fits a projected screen (30 lines, 100 columns);
 //! - [`scripts`]: `scripts/run-lessons.sh` runs lessons in order, reports failures, saves
 //!   `--json` reports and prints a plan that adds up; `scripts/homework.sh` gives a verdict.
 //!
@@ -28,6 +30,7 @@ mod support;
 mod bad_input;
 mod cleanup;
 mod contract;
+mod projector;
 mod quiz;
 mod scripts;
 mod tidy;

@@ -168,3 +168,81 @@ fn every_member_opts_into_workspace_lints_and_lessons_stand_alone() {
         }
     }
 }
+
+/// Lines of a Rust file outside its `#[cfg(test)]` module (the budget counts what a student reads).
+fn lines_outside_tests(text: &str) -> usize {
+    text.lines()
+        .take_while(|line| !line.starts_with("#[cfg(test)]"))
+        .count()
+}
+
+/// The concept files a lesson's `main.rs` names in its `//! Read first:` line, in reading order.
+pub fn concept_files(main: &str) -> Vec<String> {
+    let Some(line) = main.lines().find(|line| line.starts_with("//! Read first:")) else {
+        return Vec::new();
+    };
+    line.split(|c: char| c.is_whitespace() || c == ',' || c == '`')
+        .map(|word| word.trim_end_matches(['.', ';', ')']))
+        .filter(|word| word.starts_with("src/") && word.ends_with(".rs"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What a concept file must not contain: it is the code the lecture is about, not its show.
+const PRESENTATION: [&str; 6] = ["course::", "timing::", "say!", "lesson.", "println!", "eprintln!"];
+
+#[test]
+fn every_lesson_names_a_short_concept_file_free_of_presentation() {
+    let mut problems = Vec::new();
+    for lesson in lessons() {
+        let dir = root().join("lessons").join(&lesson);
+        let main = fs::read_to_string(dir.join("src/main.rs")).unwrap_or_default();
+        let files = concept_files(&main);
+        if files.is_empty() {
+            problems.push(format!(
+                "{lesson}/src/main.rs has no '//! Read first: src/<concept>.rs' line naming its concept file"
+            ));
+        }
+        for file in &files {
+            let Ok(text) = fs::read_to_string(dir.join(file)) else {
+                problems.push(format!(
+                    "{lesson}: '//! Read first:' names {file}, which does not exist"
+                ));
+                continue;
+            };
+            let lines = lines_outside_tests(&text);
+            if lines > 200 {
+                problems.push(format!(
+                    "{lesson}/{file}: {lines} lines outside tests; a concept file has at most 200"
+                ));
+            }
+            let body: String = text
+                .lines()
+                .take_while(|line| !line.starts_with("#[cfg(test)]"))
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for word in PRESENTATION {
+                if body.contains(word) {
+                    problems.push(format!(
+                        "{lesson}/{file} uses `{word}`: a concept file holds no presentation or timing"
+                    ));
+                }
+            }
+        }
+        let main_lines = lines_outside_tests(&main);
+        if main_lines > 200 {
+            problems.push(format!(
+                "{lesson}/src/main.rs: {main_lines} lines outside tests; at most 200 (the flags and the sections in order)"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn concept_files_are_found_in_the_read_first_line() {
+    let main = "//! x\n//! Read first: src/race.rs, then src/false_sharing.rs.\n";
+    assert_eq!(concept_files(main), ["src/race.rs", "src/false_sharing.rs"]);
+    assert!(concept_files("//! nothing to read").is_empty());
+}

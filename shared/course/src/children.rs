@@ -135,7 +135,8 @@ pub fn fork(child: impl FnOnce() -> i32) -> anyhow::Result<Pid> {
     // Safety: the process is single-threaded (checked just above), so the child cannot inherit
     // a lock held by another thread. The child runs ordinary Rust code and leaves by `_exit`,
     // never returning into the parent's stack frames.
-    match unsafe { nix::unistd::fork() }.context("fork failed")? {
+    let forked = unsafe { nix::unistd::fork() };
+    match forked.map_err(|error| crate::limits::process_refused("a child process (fork)", &error))? {
         ForkResult::Child => {
             become_child(parent);
             // The child starts with the parent's mask; it lets interrupts through again.
@@ -170,9 +171,14 @@ pub fn spawn(command: &mut std::process::Command) -> anyhow::Result<std::process
     // As in `fork`: no interrupt between starting the child and recording it. (The standard
     // library clears the signal mask in the child before it runs the program.)
     let deferred = DeferInterrupts::new()?;
-    let child = command
-        .spawn()
-        .with_context(|| format!("could not start {:?}", command.get_program()))?;
+    let child = command.spawn().map_err(|error| {
+        let program = format!("{:?}", command.get_program());
+        if error.kind() == std::io::ErrorKind::NotFound {
+            anyhow::anyhow!("could not start {program}: {error}")
+        } else {
+            crate::limits::process_refused(&program, &error)
+        }
+    })?;
     let registered = register(Pid::from_raw(child.id() as i32));
     drop(deferred);
     registered.map(|()| child)

@@ -11,14 +11,20 @@ use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 /// `--quick`, `--step`, `--json`, `--seed`: the same meaning in every lesson.
-#[derive(clap::Args, Clone, Debug, Serialize)]
+#[derive(clap::Args, Clone, Debug, Default, Serialize)]
 pub struct CommonArgs {
     /// Small sizes: the whole lesson runs in a second or two (the tests use this)
     #[arg(long)]
     pub quick: bool,
-    /// Instructor mode: pause before each section until Enter (never when stdin is not a terminal)
+    /// Presenter mode: pause before each section and each answer (Enter: go on, q: quit, r: the last section again, s: skip the next); only on a terminal
     #[arg(long)]
     pub step: bool,
+    /// Start at this section (numbered as the lesson prints them)
+    #[arg(long, value_name = "COUNT", value_parser = count(1, 99))]
+    pub section: Option<usize>,
+    /// Before each timed comparison is shown, ask for a prediction of its speedup (read from stdin) and show it beside the measurement
+    #[arg(long)]
+    pub predict: bool,
     /// Print one JSON document (machine, parameters, every figure) and nothing else on stdout
     #[arg(long)]
     pub json: bool,

@@ -4,6 +4,7 @@
 use crate::chart::{Bars, Plot};
 use crate::cli::CommonArgs;
 use crate::machine::Machine;
+use crate::present::{self, Key};
 use crate::table::Table;
 use crate::{UsageError, children, style};
 use serde::Serialize;
@@ -42,19 +43,89 @@ pub struct Lesson {
 #[derive(Debug, Default)]
 struct Report {
     params: Value,
-    sections: Vec<Section>,
+    sections: Vec<SectionReport>,
     warnings: Vec<String>,
+    /// The section being run, by number (a section shown again replaces its earlier report).
+    current: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
-struct Section {
+struct SectionReport {
     number: usize,
     title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     notice: Option<String>,
     figures: Map<String, Value>,
     comparisons: Vec<ComparisonReport>,
+    /// What the student or the room predicted before a comparison was shown (`--predict`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    predictions: Vec<Prediction>,
 }
+
+impl SectionReport {
+    fn new(number: usize, title: &str) -> Self {
+        SectionReport {
+            number,
+            title: title.to_string(),
+            notice: None,
+            figures: Map::new(),
+            comparisons: Vec::new(),
+            predictions: Vec::new(),
+        }
+    }
+}
+
+/// A prediction of a comparison's speedup, and what was measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Prediction {
+    pub workload: String,
+    pub variant: String,
+    pub baseline: String,
+    pub predicted_speedup: f64,
+    pub measured_speedup: f64,
+}
+
+/// One numbered section of a lesson: its title, as printed, and the function that runs it
+/// over the lesson's state `S` (the parameters, and what one section hands to a later one).
+/// A lesson lists its sections in lecture order and gives them to [`Lesson::run_sections`].
+pub struct Section<S> {
+    pub title: &'static str,
+    pub run: fn(&Lesson, &mut S) -> anyhow::Result<()>,
+}
+
+impl<S> Section<S> {
+    pub const fn new(title: &'static str, run: fn(&Lesson, &mut S) -> anyhow::Result<()>) -> Self {
+        Section { title, run }
+    }
+}
+
+/// The presenter pressed `q`: the lesson ends cleanly after the sections in `shown`.
+#[derive(Debug)]
+pub struct PresenterQuit {
+    pub shown: Vec<usize>,
+}
+
+impl std::fmt::Display for PresenterQuit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.shown.is_empty() {
+            write!(f, "stopped by the presenter before any section")
+        } else {
+            let numbers: Vec<String> = self.shown.iter().map(usize::to_string).collect();
+            write!(
+                f,
+                "stopped by the presenter after showing sections {}",
+                numbers.join(", ")
+            )
+        }
+    }
+}
+
+impl std::error::Error for PresenterQuit {}
+
+/// The exit status of a lesson the presenter stopped with `q` when `scripts/run-lessons.sh`
+/// runs it (environment `COURSE_PRESENTER_QUIT_STATUS`): the script then ends the course. A
+/// lesson run alone exits 0.
+pub const PRESENTER_QUIT_ENV: &str = "COURSE_PRESENTER_QUIT_STATUS";
 
 /// Runs a lesson: prints the header, runs `body`, then prints the `--json` report or the end
 /// line. An error from `body` is printed as one line on stderr: exit status 2 for bad input
@@ -73,6 +144,15 @@ pub fn run<P: Serialize>(
         Ok(()) => {
             lesson.finish();
             ExitCode::SUCCESS
+        }
+        Err(error) if error.is::<PresenterQuit>() => {
+            lesson.say("");
+            lesson.say(style::dim(&format!("{}: {error}.", info.package)));
+            let status = std::env::var(PRESENTER_QUIT_ENV)
+                .ok()
+                .and_then(|code| code.parse::<u8>().ok())
+                .unwrap_or(0);
+            ExitCode::from(status)
         }
         Err(error) => {
             let _ = std::io::stdout().flush();
@@ -122,7 +202,9 @@ impl Lesson {
             }
             let mut out = std::io::stdout().lock();
             for line in lines {
-                let _ = writeln!(out, "{line}");
+                for wrapped in present::wrap(&line, present::width(), 4) {
+                    let _ = writeln!(out, "{wrapped}");
+                }
             }
         });
     }
@@ -159,13 +241,112 @@ impl Lesson {
         &self.machine
     }
 
-    /// Prints one line of text (nothing under `--json`). See also the [`crate::say!`] macro.
+    /// Prints one line of text (nothing under `--json`), wrapped between words at the
+    /// terminal's width (100 columns when stdout is not a terminal), continuation lines
+    /// indented two more. See also the [`crate::say!`] macro.
     pub fn say(&self, line: impl Display) {
         if self.is_text() {
             self.header_first();
+            let line = line.to_string();
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not the lesson's failure: carry on quietly.
-            let _ = writeln!(out, "{line}");
+            for wrapped in present::wrap(&line, present::width(), 2) {
+                let _ = writeln!(out, "{wrapped}");
+            }
+        }
+    }
+
+    /// True when the presenter's pauses are on: `--step`, text, and a terminal to read keys from.
+    pub fn presenting(&self) -> bool {
+        self.common.step && self.is_text() && present::interactive()
+    }
+
+    /// Under `--step`, pauses with `prompt` and returns the key pressed; otherwise goes on.
+    fn pause(&self, prompt: &str) -> Key {
+        if !self.presenting() {
+            return Key::Next;
+        }
+        self.write_raw(&style::dim(&format!("\n{prompt} ")));
+        let key = present::read_key();
+        self.write_raw("\n");
+        key
+    }
+
+    /// A question to the room and its answer: under `--step` the lesson pauses after the
+    /// question and shows the answer only when the presenter goes on (`q` there ends the
+    /// lesson); otherwise both are printed. Both are indented like the section's text.
+    pub fn reveal(&self, question: impl Display, answer: impl Display) -> anyhow::Result<()> {
+        self.say(format_args!("  {question}"));
+        if self.pause("[Enter: show the answer · q: quit]") == Key::Quit {
+            return Err(anyhow::Error::new(PresenterQuit {
+                shown: self.shown_so_far(),
+            }));
+        }
+        self.say(format_args!("  {}", style::bold(&answer.to_string())));
+        Ok(())
+    }
+
+    fn shown_so_far(&self) -> Vec<usize> {
+        let report = self.report.lock().unwrap_or_else(|e| e.into_inner());
+        report.sections.iter().map(|s| s.number).filter(|&n| n > 0).collect()
+    }
+
+    /// Runs the lesson's sections in order, from `--section N` if given. Under `--step` on a
+    /// terminal it pauses before each one: Enter runs it, `s` skips it, `r` runs the last one
+    /// again, `q` ends the lesson cleanly; the screen is cleared so that each section's title
+    /// stays at the top.
+    pub fn run_sections<S>(&self, state: &mut S, sections: &[Section<S>]) -> anyhow::Result<()> {
+        let first = self.common.section.unwrap_or(1);
+        if first > sections.len() {
+            return Err(crate::usage_error(format!(
+                "--section {first}: this lesson has {} sections",
+                sections.len()
+            )));
+        }
+        let mut next = first - 1;
+        let mut last: Option<usize> = None;
+        loop {
+            let prompt = match sections.get(next) {
+                Some(section) => format!(
+                    "[Enter: {}. {} · s: skip it{} · q: quit]",
+                    next + 1,
+                    section.title,
+                    if last.is_some() { " · r: again" } else { "" }
+                ),
+                None if self.presenting() => "[Enter: end of the lesson · r: the last section again]".to_string(),
+                None => return Ok(()),
+            };
+            let index = match self.pause(&prompt) {
+                Key::Quit => {
+                    return Err(anyhow::Error::new(PresenterQuit {
+                        shown: self.shown_so_far(),
+                    }));
+                }
+                Key::Again if last.is_some() => last.unwrap_or(next),
+                Key::Skip if next < sections.len() => {
+                    self.say(style::dim(&format!("  (section {} skipped)", next + 1)));
+                    next += 1;
+                    continue;
+                }
+                _ if next >= sections.len() => return Ok(()),
+                _ => next,
+            };
+            let section = &sections[index];
+            if self.presenting() {
+                // Clear the screen; the lesson's name stays on top of every section.
+                self.write_raw("\x1b[2J\x1b[H");
+                self.say(style::dim(&format!(
+                    "{} · {} · section {} of {}",
+                    self.info.package,
+                    self.info.title,
+                    index + 1,
+                    sections.len()
+                )));
+            }
+            self.begin_section(index + 1, section.title);
+            (section.run)(self, state)?;
+            last = Some(index);
+            next = index + 1;
         }
     }
 
@@ -186,25 +367,24 @@ impl Lesson {
         }
     }
 
-    /// Starts the next numbered section. Under `--step`, waits for Enter first (only when
-    /// stdin is a terminal, so scripts and tests never block).
+    /// Starts the next numbered section, for a lesson that runs its sections itself rather than
+    /// through [`Lesson::run_sections`]. Under `--step` it waits for a key first.
     pub fn section(&self, title: &str) {
-        let number = {
+        let number = self.report.lock().unwrap_or_else(|e| e.into_inner()).sections.len() + 1;
+        if self.pause(&format!("[Enter: section {number}, {title}]")) == Key::Quit {
+            self.say(style::dim("  (q works between sections of run_sections; going on)"));
+        }
+        self.begin_section(number, title);
+    }
+
+    /// Records section `number` (replacing its report when it is shown again) and prints its title.
+    fn begin_section(&self, number: usize, title: &str) {
+        {
             let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
-            let number = report.sections.len() + 1;
-            report.sections.push(Section {
-                number,
-                title: title.to_string(),
-                notice: None,
-                figures: Map::new(),
-                comparisons: Vec::new(),
-            });
-            number
-        };
-        if self.common.step && self.is_text() && std::io::stdin().is_terminal() {
-            self.write_raw(&style::dim(&format!("\n[Enter: section {number}, {title}] ")));
-            let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
+            report.sections.retain(|s| s.number != number);
+            let at = report.sections.partition_point(|s| s.number < number);
+            report.sections.insert(at, SectionReport::new(number, title));
+            report.current = Some(number);
         }
         self.say("");
         self.say(style::bold(&style::cyan(&format!("{number}. {title}"))));
@@ -213,7 +393,14 @@ impl Lesson {
     /// The section's "what to notice" line (one or two sentences), printed and reported.
     pub fn notice(&self, text: &str) {
         self.with_section(|section| section.notice = Some(text.to_string()));
-        self.say(format_args!("  {} {text}", style::bold("→ Notice:")));
+        if self.is_text() {
+            self.header_first();
+            let line = format!("  {} {text}", style::bold("→ Notice:"));
+            let mut out = std::io::stdout().lock();
+            for wrapped in present::wrap(&line, present::width(), 10) {
+                let _ = writeln!(out, "{wrapped}");
+            }
+        }
     }
 
     /// Records the value a parameter really took (a default that depends on the machine or on
@@ -234,6 +421,16 @@ impl Lesson {
         });
     }
 
+    /// Records every field of `figures` (a struct that derives `Serialize`) in the current
+    /// section's `figures`: one place that says what a section measured.
+    pub fn figures(&self, figures: &impl Serialize) {
+        match serde_json::to_value(figures) {
+            Ok(Value::Object(fields)) => self.with_section(|section| section.figures.extend(fields)),
+            Ok(other) => self.figure("value", other),
+            Err(_) => {}
+        }
+    }
+
     /// Adds a warning to the report and prints it.
     pub fn warn(&self, text: &str) {
         self.report
@@ -246,19 +443,57 @@ impl Lesson {
 
     /// Finishes a comparison, prints its table and speedup bars, and records it. Fails (and
     /// prints no speedup) when the variants computed different answers.
-    pub fn compare<A: PartialEq + std::fmt::Debug>(
-        &self,
-        comparison: Comparison<A>,
-    ) -> anyhow::Result<ComparisonReport> {
+    pub fn compare<A: PartialEq + Display>(&self, comparison: Comparison<A>) -> anyhow::Result<ComparisonReport> {
         let report = comparison.finish()?;
+        let prediction = self.ask_prediction(&report);
         self.show_comparison(&report);
+        if let Some(prediction) = prediction {
+            self.say(format_args!(
+                "  you predicted {} for {}: measured {}",
+                format::times(prediction.predicted_speedup),
+                prediction.variant,
+                format::times(prediction.measured_speedup)
+            ));
+            self.with_section(|section| section.predictions.push(prediction));
+        }
         self.with_section(|section| section.comparisons.push(report.clone()));
         Ok(report)
     }
 
+    /// Under `--predict` (or at a `--step` pause), asks for the speedup of the comparison's
+    /// last variant over its first before the figures are shown. Reads a line from stdin; an
+    /// empty line or anything that is not a positive number skips the prediction.
+    fn ask_prediction(&self, report: &ComparisonReport) -> Option<Prediction> {
+        if !(self.common.predict || self.presenting()) || report.rows.len() < 2 {
+            return None;
+        }
+        let baseline = report.rows.first()?;
+        let variant = report.rows.last()?;
+        let question = format!(
+            "Predict: how many times faster is '{}' than '{}'? (a number, Enter to skip) ",
+            variant.name, baseline.name
+        );
+        // The question goes to stderr under --json, so that stdout stays one JSON document.
+        if self.is_text() {
+            self.write_raw(&format!("\n  {}", style::yellow(&question)));
+        } else {
+            eprint!("{question}");
+        }
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).ok()?;
+        let predicted: f64 = line.trim().trim_end_matches(['x', '×']).parse().ok()?;
+        (predicted.is_finite() && predicted > 0.0).then(|| Prediction {
+            workload: report.workload.clone(),
+            variant: variant.name.clone(),
+            baseline: baseline.name.clone(),
+            predicted_speedup: predicted,
+            measured_speedup: variant.speedup,
+        })
+    }
+
     /// Like [`Lesson::compare`] (answers checked, the report recorded for `--json`), but prints
     /// nothing: for a sweep of many sizes that the lesson draws as one chart instead of tables.
-    pub fn compare_quietly<A: PartialEq + std::fmt::Debug>(
+    pub fn compare_quietly<A: PartialEq + Display>(
         &self,
         comparison: Comparison<A>,
     ) -> anyhow::Result<ComparisonReport> {
@@ -268,6 +503,13 @@ impl Lesson {
     }
 
     fn show_comparison(&self, report: &ComparisonReport) {
+        let runs = report.rows.first().map_or(1, |r| r.runs);
+        let repeats = if runs > 1 {
+            format!(" · median of {runs} runs")
+        } else {
+            String::new()
+        };
+        self.say(format_args!("  {}{repeats}", style::bold(&report.workload)));
         let mut table = Table::new(&[
             "variant",
             "workers",
@@ -277,10 +519,15 @@ impl Lesson {
             "efficiency",
             "cores used",
         ]);
-        let mut bars = Bars::new().width(32);
+        let mut bars = Bars::new().width(28);
         for row in &report.rows {
+            let name = if row.disturbed.is_some() {
+                format!("{} ⚠", row.name)
+            } else {
+                row.name.clone()
+            };
             table.row([
-                row.name.clone(),
+                name,
                 row.workers.to_string(),
                 format::seconds(row.median_s),
                 format::seconds(row.best_s),
@@ -297,27 +544,32 @@ impl Lesson {
             bars.row(&row.name, row.speedup, format::times(row.speedup));
         }
         self.lines(table.lines());
-        self.say("");
         self.say(format_args!(
             "  speedup over {}:",
-            report
-                .rows
-                .first()
-                .map(|r| r.name.as_str())
-                .unwrap_or("the first variant")
+            report.rows.first().map_or("the first variant", |r| r.name.as_str())
         ));
         self.lines(bars.lines());
-        let runs = report.rows.first().map(|r| r.runs).unwrap_or(1);
-        let repeats = if runs > 1 {
-            format!(" (median of {runs} runs)")
-        } else {
-            String::new()
-        };
         self.say(format_args!(
-            "  {} every variant computed the same answer{repeats}: {}",
+            "  {} every variant computed the same answer: {}",
             style::green("✓"),
             report.answer
         ));
+        for row in report.rows.iter().filter(|row| row.disturbed.is_some()) {
+            self.say(style::yellow(&format!(
+                "  ⚠ disturbed: {}: {}",
+                row.name,
+                row.disturbed.as_deref().unwrap_or_default()
+            )));
+        }
+    }
+
+    /// Prints an answer checked against what it should be: green ✓ when it is, red ✗ when it is
+    /// not (colour only on a terminal).
+    pub fn checked(&self, ok: bool, text: impl Display) {
+        let mark = if ok { style::green("✓") } else { style::red("✗") };
+        let text = text.to_string();
+        let text = if ok { style::green(&text) } else { style::red(&text) };
+        self.say(format_args!("  {mark} {text}"));
     }
 
     /// Prints a latency table (count, p50, p90, p99, max) and records the summaries under `key`.
@@ -352,19 +604,18 @@ impl Lesson {
         self.lines(plot.lines());
     }
 
-    fn with_section(&self, change: impl FnOnce(&mut Section)) {
+    fn with_section(&self, change: impl FnOnce(&mut SectionReport)) {
         let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
         if report.sections.is_empty() {
             // Figures recorded before the first section belong to an unnamed section 0.
-            report.sections.push(Section {
-                number: 0,
-                title: String::new(),
-                notice: None,
-                figures: Map::new(),
-                comparisons: Vec::new(),
-            });
+            report.sections.push(SectionReport::new(0, ""));
         }
-        if let Some(section) = report.sections.last_mut() {
+        let current = report.current;
+        let section = match current {
+            Some(number) => report.sections.iter_mut().find(|s| s.number == number),
+            None => report.sections.last_mut(),
+        };
+        if let Some(section) = section {
             change(section);
         }
     }

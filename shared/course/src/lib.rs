@@ -41,13 +41,16 @@ pub mod chart;
 pub mod children;
 pub mod cli;
 mod lesson;
+pub mod limits;
 pub mod machine;
+pub mod present;
 pub mod quiz;
 pub mod style;
 pub mod table;
+pub mod threads;
 
 pub use cli::{CommonArgs, parse_args};
-pub use lesson::{Info, Lesson, run};
+pub use lesson::{Info, Lesson, PRESENTER_QUIT_ENV, Prediction, PresenterQuit, Section, run};
 pub use timing;
 
 /// Bad input found after the flags were parsed (two flags that contradict each other, a file

@@ -450,9 +450,9 @@ mod tests {
     fn a_lessons_own_report_is_read_back_whole() {
         let common = course::CommonArgs {
             quick: true,
-            step: false,
             json: true,
             seed: 1,
+            ..Default::default()
         };
         let info = course::Info {
             package: "lesson99_reading",

@@ -119,6 +119,32 @@ pub fn percent(fraction: f64) -> String {
     }
 }
 
+/// A change as a signed percentage: `0.12` → `+12%`, `-0.05` → `−5.0%`, `0.0` → `±0%`.
+pub fn signed_percent(change: f64) -> String {
+    if change == 0.0 {
+        return "±0%".to_string();
+    }
+    let sign = if change > 0.0 { "+" } else { "−" };
+    format!("{sign}{}", percent(change.abs()))
+}
+
+/// A count and its noun, plural when it is not one: `1 thread`, `2 threads`, `10,000 increments`.
+/// Nouns whose plural is not `-s` give it: `plural(3, "process")` → `3 processes`.
+pub fn plural(n: u64, noun: &str) -> String {
+    let word = if n == 1 {
+        noun.to_string()
+    } else if noun.ends_with('s') || noun.ends_with("sh") || noun.ends_with("ch") || noun.ends_with('x') {
+        format!("{noun}es")
+    } else if let Some(stem) = noun.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{noun}s")
+    };
+    format!("{} {word}", count(n))
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub fn count(count: u64) -> String {
     let digits = count.to_string();
@@ -173,5 +199,14 @@ mod tests {
         assert_eq!(percent(0.0042), "0.420%");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
+        assert_eq!(signed_percent(0.12), "+12%");
+        assert_eq!(signed_percent(-0.05), "−5.00%");
+        assert_eq!(signed_percent(0.0), "±0%");
+        assert_eq!(plural(1, "thread"), "1 thread");
+        assert_eq!(plural(2, "thread"), "2 threads");
+        assert_eq!(plural(3, "process"), "3 processes");
+        assert_eq!(plural(0, "entry"), "0 entries");
+        assert_eq!(plural(2, "day"), "2 days");
+        assert_eq!(plural(10_000, "increment"), "10,000 increments");
     }
 }

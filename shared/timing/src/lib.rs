@@ -15,7 +15,7 @@ pub mod format;
 mod compare;
 mod latency;
 
-pub use compare::{Comparison, ComparisonReport, Mismatch, VariantRow};
+pub use compare::{Comparison, ComparisonReport, Mismatch, Row, VariantRow};
 pub use latency::{Latencies, LatencySummary, latencies};
 
 use serde::ser::SerializeStruct;

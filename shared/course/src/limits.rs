@@ -1,0 +1,283 @@
+//! The limits a machine puts on threads, processes, memory and open files, each counted
+//! against what it really counts, so that a lesson can adapt to them or stop with one line
+//! that names the limit in the way:
+//!
+//! - `RLIMIT_NPROC` (`ulimit -u`) against the tasks (threads included) of this process's real
+//!   user; it does not bind root;
+//! - a cgroup's `pids.max` (a container, a systemd slice) against the cgroup's `pids.current`,
+//!   for this process's cgroup and every cgroup above it;
+//! - `kernel.threads-max` and `kernel.pid_max` against every task on the machine;
+//! - `RLIMIT_AS` (`ulimit -v`) against this process's address space and the thread stacks
+//!   it is about to ask for;
+//! - `RLIMIT_NOFILE` (`ulimit -n`) against the file descriptors open now.
+//!
+//! Readings the OS does not offer (no `/proc`, no cgroup v2) are left out.
+
+use nix::sys::resource::{Resource, getrlimit};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The stack a thread gets unless asked otherwise (`std::thread`'s default, 2 MiB).
+pub const DEFAULT_STACK: u64 = 2 << 20;
+
+/// One limit on new tasks (threads or processes) and how much of it is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskLimit {
+    /// What the limit is, as a person would look it up: "the per-user process limit (ulimit -u)".
+    pub name: String,
+    pub limit: u64,
+    /// Tasks it counts right now.
+    pub used: u64,
+}
+
+impl TaskLimit {
+    /// How many more tasks it lets start.
+    pub fn room(&self) -> u64 {
+        self.limit.saturating_sub(self.used)
+    }
+}
+
+impl std::fmt::Display for TaskLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is {}, with {} in use", self.name, self.limit, self.used)
+    }
+}
+
+/// Every limit on new tasks that applies to this process, tightest first.
+pub fn task_limits() -> Vec<TaskLimit> {
+    let mut limits = Vec::new();
+    if let Some(limit) = user_process_limit() {
+        limits.push(limit);
+    }
+    limits.extend(cgroup_pid_limits());
+    if let Some(tasks) = tasks_on_machine() {
+        for (name, path) in [
+            (
+                "the machine's thread limit (kernel.threads-max)",
+                "/proc/sys/kernel/threads-max",
+            ),
+            (
+                "the machine's process-id limit (kernel.pid_max)",
+                "/proc/sys/kernel/pid_max",
+            ),
+        ] {
+            if let Some(limit) = read_number(path) {
+                limits.push(TaskLimit {
+                    name: name.to_string(),
+                    limit,
+                    used: tasks,
+                });
+            }
+        }
+    }
+    limits.sort_by_key(TaskLimit::room);
+    limits
+}
+
+/// The tightest limit on new tasks, if any can be read.
+pub fn tightest_task_limit() -> Option<TaskLimit> {
+    task_limits().into_iter().next()
+}
+
+/// `RLIMIT_NPROC` against the tasks of this process's real user, unless it does not bind (no
+/// limit set, or root, which the kernel exempts).
+pub fn user_process_limit() -> Option<TaskLimit> {
+    let (soft, _) = getrlimit(Resource::RLIMIT_NPROC).ok()?;
+    let uid = nix::unistd::getuid();
+    if soft == nix::libc::RLIM_INFINITY || uid.is_root() {
+        return None;
+    }
+    Some(TaskLimit {
+        name: "the per-user process limit (ulimit -u)".to_string(),
+        limit: soft,
+        used: tasks_of_user(uid.as_raw()).unwrap_or(0),
+    })
+}
+
+/// Tasks (threads included) whose real user is `uid`, as `RLIMIT_NPROC` counts them.
+pub fn tasks_of_user(uid: u32) -> Option<u64> {
+    let mut tasks = 0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let real_uid = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().next())
+            .and_then(|id| id.parse::<u32>().ok());
+        if real_uid == Some(uid) {
+            tasks += status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .unwrap_or(1);
+        }
+    }
+    Some(tasks)
+}
+
+/// Every task on the machine (`/proc/loadavg`'s fourth field is running/all).
+pub fn tasks_on_machine() -> Option<u64> {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    loadavg.split_whitespace().nth(3)?.split_once('/')?.1.parse().ok()
+}
+
+/// `pids.max` against `pids.current` for this process's cgroup (v2) and each one above it.
+pub fn cgroup_pid_limits() -> Vec<TaskLimit> {
+    let mut limits = Vec::new();
+    let Some(mut dir) = own_cgroup() else {
+        return limits;
+    };
+    let root = Path::new("/sys/fs/cgroup");
+    loop {
+        if let (Some(limit), Some(used)) = (read_number(dir.join("pids.max")), read_number(dir.join("pids.current"))) {
+            let name = dir.strip_prefix(root).map_or_else(
+                |_| dir.display().to_string(),
+                |relative| format!("/{}", relative.display()),
+            );
+            limits.push(TaskLimit {
+                name: format!("the cgroup's task limit (pids.max of {name})"),
+                limit,
+                used,
+            });
+        }
+        if dir == root || !dir.pop() || !dir.starts_with(root) {
+            break;
+        }
+    }
+    limits
+}
+
+fn own_cgroup() -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = text.lines().find_map(|line| line.strip_prefix("0::"))?;
+    Some(Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/')))
+}
+
+/// The address-space limit (`ulimit -v`) and this process's address space now, in bytes;
+/// `None` when there is no limit.
+pub fn address_space() -> Option<(u64, u64)> {
+    let (soft, _) = getrlimit(Resource::RLIMIT_AS).ok()?;
+    if soft == nix::libc::RLIM_INFINITY {
+        return None;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmSize:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((soft, kib * 1024))
+}
+
+/// How many more threads with `stack` bytes of stack fit under the address-space limit
+/// (`None`: no limit). Each thread's stack is reserved whole when it starts.
+pub fn threads_that_fit_in_address_space(stack: u64) -> Option<u64> {
+    let (limit, used) = address_space()?;
+    // Every thread also gets a guard page and its own allocator arena may grow: a margin.
+    Some(limit.saturating_sub(used) / (stack + (64 << 10)))
+}
+
+/// How many threads of `stack` bytes may start here now, and the limit that says so: the
+/// tightest of the task limits and the address space. `None` when nothing limits them.
+pub fn room_for_threads(stack: u64) -> Option<(u64, String)> {
+    let tasks = tightest_task_limit().map(|limit| (limit.room(), limit.to_string()));
+    let memory = threads_that_fit_in_address_space(stack).map(|room| {
+        let (limit, used) = address_space().unwrap_or_default();
+        (
+            room,
+            format!(
+                "the address-space limit (ulimit -v) is {}, with {} in use, and each thread reserves a {} stack",
+                timing::format::bytes(limit),
+                timing::format::bytes(used),
+                timing::format::bytes(stack)
+            ),
+        )
+    });
+    match (tasks, memory) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The open-file limit (`ulimit -n`) and the descriptors open now.
+pub fn open_files() -> Option<(u64, u64)> {
+    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+    Some((soft, open))
+}
+
+/// What stands in the way when a thread or process cannot start: the tightest limit, or the
+/// address space when that is what ran out.
+pub fn what_limits_tasks() -> String {
+    let task_limit = tightest_task_limit();
+    let memory = threads_that_fit_in_address_space(DEFAULT_STACK);
+    match (task_limit, memory) {
+        (_, Some(0)) => {
+            let (limit, used) = address_space().unwrap_or_default();
+            format!(
+                "the address-space limit (ulimit -v) is {}, with {} in use",
+                timing::format::bytes(limit),
+                timing::format::bytes(used)
+            )
+        }
+        (Some(limit), _) => limit.to_string(),
+        (None, _) => "no limit on tasks could be read; the machine may be out of memory".to_string(),
+    }
+}
+
+/// The error for a thread the machine refused: which one, why, and the limit in the way.
+pub fn thread_refused(index: usize, of: usize, error: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "could not start thread {} of {of}: {error}; {}",
+        index + 1,
+        what_limits_tasks()
+    )
+}
+
+/// The error for a process the machine refused to fork or spawn.
+pub fn process_refused(what: &str, error: &dyn std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("could not start {what}: {error}; {}", what_limits_tasks())
+}
+
+fn read_number(path: impl AsRef<Path>) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_users_tasks_include_this_process() {
+        if let Some(tasks) = tasks_of_user(nix::unistd::getuid().as_raw()) {
+            assert!(tasks >= 1);
+        }
+    }
+
+    #[test]
+    fn limits_are_sorted_tightest_first() {
+        let limits = task_limits();
+        for pair in limits.windows(2) {
+            assert!(pair[0].room() <= pair[1].room());
+        }
+        if std::path::Path::new("/proc/sys/kernel/threads-max").exists() {
+            assert!(limits.iter().any(|l| l.name.contains("threads-max")));
+        }
+    }
+
+    #[test]
+    fn a_refused_thread_names_a_limit() {
+        let error = std::io::Error::from_raw_os_error(nix::libc::EAGAIN);
+        let message = thread_refused(36, 200, &error).to_string();
+        assert!(message.starts_with("could not start thread 37 of 200"), "{message}");
+        assert!(message.contains("limit") || message.contains("memory"), "{message}");
+    }
+}
