@@ -158,9 +158,15 @@ fn every_timed_variant_reports_speedup_and_cores_used() {
         for comparison in section["comparisons"].as_array().unwrap() {
             for row in comparison["rows"].as_array().unwrap() {
                 rows += 1;
-                for key in ["speedup", "cores_used", "median_s", "efficiency"] {
+                for key in ["speedup", "cores_used", "median_s"] {
                     assert!(row[key].is_number(), "{key} missing in {row:#}");
                 }
+                // Efficiency only where the baseline's algorithm runs on more workers.
+                assert_eq!(
+                    row["efficiency"].is_number(),
+                    row["same_algorithm"] == true,
+                    "efficiency for another algorithm: {row:#}"
+                );
             }
         }
     }
