@@ -156,7 +156,12 @@ pub fn run<P: Serialize>(
         }
         Err(error) => {
             let _ = std::io::stdout().flush();
-            eprintln!("{}: error: {error:#}", info.package);
+            // A refusal by the machine names the limit in the way, unless the message already does.
+            let limit = crate::limits::explain(&error)
+                .filter(|limit| !format!("{error:#}").contains(limit.as_str()))
+                .map(|limit| format!("; {limit}"))
+                .unwrap_or_default();
+            eprintln!("{}: error: {error:#}{limit}", info.package);
             ExitCode::from(if error.is::<UsageError>() { 2 } else { 1 })
         }
     }

@@ -247,6 +247,35 @@ pub fn process_refused(what: &str, error: &dyn std::fmt::Display) -> anyhow::Err
     anyhow::anyhow!("could not start {what}: {error}; {}", what_limits_tasks())
 }
 
+/// When `error` (or anything it was caused by) is the machine refusing a resource, the limit in
+/// the way, in a few words: a thread or process refused (`EAGAIN`), memory or address space
+/// refused (`ENOMEM`), too many open files (`EMFILE`, `ENFILE`). `None` for any other error.
+pub fn explain(error: &anyhow::Error) -> Option<String> {
+    let errno = error.chain().find_map(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io.raw_os_error()
+        } else {
+            cause.downcast_ref::<nix::errno::Errno>().map(|errno| *errno as i32)
+        }
+    })?;
+    match errno {
+        nix::libc::EAGAIN => Some(what_limits_tasks()),
+        nix::libc::ENOMEM => Some(match address_space() {
+            Some((limit, used)) => format!(
+                "the address-space limit (ulimit -v) is {}, with {} in use",
+                timing::format::bytes(limit),
+                timing::format::bytes(used)
+            ),
+            None => "the machine is out of memory".to_string(),
+        }),
+        nix::libc::EMFILE | nix::libc::ENFILE => Some(match open_files() {
+            Some((limit, open)) => format!("the open-file limit (ulimit -n) is {limit}, with {open} open"),
+            None => "too many open files".to_string(),
+        }),
+        _ => None,
+    }
+}
+
 fn read_number(path: impl AsRef<Path>) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
@@ -271,6 +300,15 @@ mod tests {
         if std::path::Path::new("/proc/sys/kernel/threads-max").exists() {
             assert!(limits.iter().any(|l| l.name.contains("threads-max")));
         }
+    }
+
+    #[test]
+    fn refusals_are_explained_and_other_errors_are_not() {
+        let refused = anyhow::Error::new(std::io::Error::from_raw_os_error(nix::libc::EMFILE)).context("accept");
+        assert!(explain(&refused).unwrap().contains("open-file limit"));
+        let again = anyhow::Error::new(nix::errno::Errno::EAGAIN);
+        assert!(explain(&again).is_some());
+        assert_eq!(explain(&anyhow::anyhow!("a corrupt file")), None);
     }
 
     #[test]
