@@ -4,7 +4,8 @@
 #
 #   scripts/run-lessons.sh                 every lesson, full size
 #   scripts/run-lessons.sh --quick         every lesson, small sizes (well under a minute in all)
-#   scripts/run-lessons.sh --step          instructor mode: pause between lessons and sections
+#   scripts/run-lessons.sh --step          presenter mode: pause before each lesson, section and answer
+#                                          (Enter: go on, q: end the course, s: skip, r: again)
 #   scripts/run-lessons.sh --from 03       lessons 03 onwards;  --only 03 (or --only 03,05) just those
 #   scripts/run-lessons.sh --json DIR      save each lesson's --json report as DIR/<lesson>.json
 #   scripts/run-lessons.sh --plan          print the course schedule from the speaker notes, run nothing
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 
-usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 fail() { echo "run-lessons.sh: $1 (see --help)" >&2; exit 2; }
 
 quick=0 step=0 plan=0 from="" only="" json_dir=""
@@ -64,8 +65,11 @@ if (( plan )); then
     total=$((total + minutes))
     printf '%-24s %8s %7d:%02d  %s\n' "$name" "$minutes" $((total / 60)) $((total % 60)) "$title"
   done
-  printf 'In all: %d h %02d min for %d lesson(s). Walk it with: scripts/run-lessons.sh --step\n' \
-    $((total / 60)) $((total % 60)) "${#selected[@]}"
+  selection=""
+  [[ -n "$from" ]] && selection+=" --from $from"
+  [[ -n "$only" ]] && selection+=" --only $only"
+  printf 'In all: %d h %02d min for %d lesson(s). Walk it with: scripts/run-lessons.sh --step%s\n' \
+    $((total / 60)) $((total % 60)) "${#selected[@]}" "$selection"
   exit 0
 fi
 
@@ -84,11 +88,37 @@ if [[ -n "$json_dir" ]]; then mkdir -p "$json_dir"; fi
 
 now() { if [[ -n "${EPOCHREALTIME:-}" ]]; then echo "${EPOCHREALTIME/,/.}"; else date +%s; fi; }
 
+# A lesson the presenter stops with `q` exits with this status: the course ends there.
+presenter_quit=3
+export COURSE_PRESENTER_QUIT_STATUS=$presenter_quit
+# Pauses only for a presenter at a terminal; piped or scripted runs never wait.
+presenting=0
+(( step )) && [[ -t 0 && -t 1 ]] && presenting=1
+
+# One key at the pause before lesson $1 (Enter, q, s, r): sets $key.
+ask() {
+  local prompt="[Enter: $1 · s: skip it"
+  (( ${#results[@]} > 0 )) && prompt+=" · r: the last lesson again"
+  printf '\n%s · q: end the course] ' "$prompt"
+  key=""
+  IFS= read -rsn1 key || key=q
+  echo
+}
+
 results=()
 failed=0
-for name in "${selected[@]}"; do
-  if (( step )) && [[ -t 0 ]]; then
-    read -r -p $'\n'"[Enter: ${name}] " _
+ended=0
+index=0
+last=-1
+while (( index < ${#selected[@]} )); do
+  name=${selected[$index]}
+  if (( presenting )); then
+    ask "$name"
+    case "$key" in
+      q|Q) ended=1; break ;;
+      s|S) echo "($name skipped)"; index=$((index + 1)); continue ;;
+      r|R) (( last >= 0 )) && { index=$last; name=${selected[$index]}; } ;;
+    esac
   fi
   echo
   start=$(now)
@@ -100,19 +130,30 @@ for name in "${selected[@]}"; do
     "$bin_dir/$name" ${flags[@]+"${flags[@]}"} ${lesson_args[@]+"${lesson_args[@]}"} || status=$?
   fi
   seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  if (( status == presenter_quit )); then
+    results+=("$name stopped $seconds")
+    ended=1
+    break
+  fi
   (( status == 0 )) || failed=$((failed + 1))
   results+=("$name $status $seconds")
+  last=$index
+  index=$((index + 1))
 done
 
 echo
 echo "Summary"
-printf '%-24s %8s %10s\n' "lesson" "status" "seconds"
-for row in "${results[@]}"; do
+# Under --step the time is what the lesson spent on screen, pauses included.
+column="seconds"
+(( presenting )) && column="on screen, s"
+printf '%-24s %8s %12s\n' "lesson" "status" "$column"
+for row in "${results[@]+"${results[@]}"}"; do
   read -r name status seconds <<< "$row"
   label="$status"
-  (( status == 0 )) || label="$status FAILED"
-  printf '%-24s %8s %10s\n' "$name" "$label" "$seconds"
+  [[ "$status" == 0 || "$status" == stopped ]] || label="$status FAILED"
+  printf '%-24s %8s %12s\n' "$name" "$label" "$seconds"
 done
+(( ended )) && echo "The presenter ended the course."
 if (( failed > 0 )); then
   echo "$failed lesson(s) failed."
   exit 1

@@ -36,6 +36,8 @@ pub struct Lesson {
     common: CommonArgs,
     machine: Machine,
     started: Instant,
+    /// Time spent waiting for the presenter at pauses: not part of the lesson's running time.
+    paused: Mutex<std::time::Duration>,
     report: Mutex<Report>,
     header: std::sync::Once,
 }
@@ -189,6 +191,7 @@ impl Lesson {
             }),
             machine,
             started: Instant::now(),
+            paused: Mutex::new(std::time::Duration::ZERO),
             header: std::sync::Once::new(),
         }
     }
@@ -272,7 +275,9 @@ impl Lesson {
             return Key::Next;
         }
         self.write_raw(&style::dim(&format!("\n{prompt} ")));
+        let waited = Instant::now();
         let key = present::read_key();
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) += waited.elapsed();
         self.write_raw("\n");
         key
     }
@@ -625,6 +630,12 @@ impl Lesson {
         }
     }
 
+    /// How long the lesson has run, not counting the presenter's pauses.
+    pub fn running_time(&self) -> std::time::Duration {
+        let paused = *self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        self.started.elapsed().saturating_sub(paused)
+    }
+
     /// The `--json` document, as [`Lesson::finish`] prints it.
     pub fn report_json(&self) -> Value {
         let report = self.report.lock().unwrap_or_else(|e| e.into_inner());
@@ -636,7 +647,7 @@ impl Lesson {
             "params": report.params,
             "sections": report.sections,
             "warnings": report.warnings,
-            "elapsed_s": self.started.elapsed().as_secs_f64(),
+            "elapsed_s": self.running_time().as_secs_f64(),
         })
     }
 
@@ -648,10 +659,16 @@ impl Lesson {
             let _ = writeln!(out, "{document}");
         } else {
             self.say("");
+            let paused = *self.paused.lock().unwrap_or_else(|e| e.into_inner());
+            let pauses = if paused.is_zero() {
+                String::new()
+            } else {
+                format!(", plus {} at pauses", format::duration(paused))
+            };
             self.say(style::dim(&format!(
-                "End of {} ({}).",
+                "End of {} ({} running{pauses}).",
                 self.info.package,
-                format::duration(self.started.elapsed())
+                format::duration(self.running_time())
             )));
         }
     }
