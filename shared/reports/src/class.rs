@@ -163,6 +163,8 @@ pub struct ClassMachine {
     /// parameters do not say counts as neither).
     pub quick: bool,
     pub full: bool,
+    /// Reports it ran while other programs kept its cores busy (their figures are disturbed).
+    pub busy_reports: usize,
 }
 
 impl ClassMachine {
@@ -205,8 +207,62 @@ pub struct Point {
     pub speedup: f64,
     pub efficiency: f64,
     pub cores_used: f64,
-    /// How many reports measured it.
+    /// How many reports measured it (a report that measured it twice counts once).
     pub reports: usize,
+    /// Why its figures cannot be taken at face value (empty when they can). A point is
+    /// disturbed only when every report that measured it was: disturbed runs are left out of
+    /// the median when an undisturbed one exists.
+    pub disturbed: Vec<String>,
+}
+
+impl Point {
+    pub fn is_disturbed(&self) -> bool {
+        !self.disturbed.is_empty()
+    }
+}
+
+/// One variant's figures from one report, and why they might be disturbed.
+#[derive(Clone, Debug)]
+struct Sample {
+    report: usize,
+    speedup: f64,
+    efficiency: f64,
+    cores_used: f64,
+    disturbed: Option<String>,
+}
+
+/// Why a row of a report cannot be taken at face value: the lesson said so, the machine was
+/// busy as the lesson started, or (for reports from before the lessons judged it) its figures
+/// contradict each other.
+pub fn disturbance(report: &Report, row: &crate::Row) -> Option<String> {
+    if let Some(reason) = &row.disturbed {
+        return Some(reason.clone());
+    }
+    if let Some(busy) = report.machine.busy_at_start
+        && busy > crate::BUSY
+    {
+        return Some(format!(
+            "busy machine: {:.0}% of its cores were busy with other programs",
+            busy * 100.0
+        ));
+    }
+    let same_algorithm = row.same_algorithm.unwrap_or(true);
+    if same_algorithm && row.efficiency.is_finite() && row.efficiency > 1.1 {
+        return Some(format!(
+            "efficiency {:.0}%: more than its workers can give",
+            row.efficiency * 100.0
+        ));
+    }
+    if row.workers == 1 && row.cores_used.is_finite() && row.cores_used < 0.9 && row.median_s >= 0.01 {
+        return Some(format!("one worker got {:.2} of a core", row.cores_used));
+    }
+    if same_algorithm && row.workers > 1 && row.cores_used.is_finite() && row.speedup > row.cores_used * 1.1 + 0.05 {
+        return Some(format!(
+            "speedup {:.2}× above the {:.2} cores it used",
+            row.speedup, row.cores_used
+        ));
+    }
+    None
 }
 
 /// Everything the class measured of one headline workload.
@@ -219,6 +275,8 @@ pub struct HeadlineResults {
     pub points: Vec<Point>,
     /// The variants in the order they first appear.
     pub variants: Vec<String>,
+    /// For the Amdahl job: the parallel fractions it ran with (its chart draws the law for each).
+    pub parallel_fractions: Vec<f64>,
 }
 
 impl HeadlineResults {
@@ -236,6 +294,19 @@ pub struct Class {
     pub machines: Vec<ClassMachine>,
     pub headlines: Vec<HeadlineResults>,
     pub reports: usize,
+    /// Every prediction in every report, with the lesson it was made in.
+    pub predictions: Vec<ClassPrediction>,
+}
+
+/// One student's prediction of a comparison's speedup, and what their machine measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassPrediction {
+    pub lesson: String,
+    pub machine: usize,
+    pub workload: String,
+    pub variant: String,
+    pub predicted: f64,
+    pub measured: f64,
 }
 
 /// A report and the student's folder it came from (none for a loose file).
@@ -262,11 +333,20 @@ pub fn gather(entries: &[Entry]) -> Class {
                 lessons: BTreeSet::new(),
                 quick: false,
                 full: false,
+                busy_reports: 0,
             });
             machines.len() - 1
         });
         let machine = &mut machines[index];
         machine.reports += 1;
+        if entry
+            .report
+            .machine
+            .busy_at_start
+            .is_some_and(|busy| busy > crate::BUSY)
+        {
+            machine.busy_reports += 1;
+        }
         machine.lessons.insert(entry.report.lesson.clone());
         match entry.report.params.get("quick").and_then(|quick| quick.as_bool()) {
             Some(true) => machine.quick = true,
@@ -281,20 +361,44 @@ pub fn gather(entries: &[Entry]) -> Class {
         .iter()
         .map(|headline| headline_results(headline, entries, &machine_of_entry))
         .collect();
+    let predictions = entries
+        .iter()
+        .zip(&machine_of_entry)
+        .flat_map(|(entry, &machine)| {
+            entry.report.sections.iter().flat_map(move |section| {
+                section.predictions.iter().filter_map(move |prediction| {
+                    let usable = prediction.predicted_speedup.is_finite()
+                        && prediction.predicted_speedup > 0.0
+                        && prediction.measured_speedup.is_finite()
+                        && prediction.measured_speedup > 0.0;
+                    usable.then(|| ClassPrediction {
+                        lesson: entry.report.lesson.clone(),
+                        machine,
+                        // Sizes differ between machines: the workload's own words, not its numbers.
+                        workload: prediction.workload.clone(),
+                        variant: variant_kind(&prediction.variant),
+                        predicted: prediction.predicted_speedup,
+                        measured: prediction.measured_speedup,
+                    })
+                })
+            })
+        })
+        .collect();
     Class {
         machines,
         headlines,
         reports: entries.len(),
+        predictions,
     }
 }
 
 fn headline_results(headline: &'static Headline, entries: &[Entry], machine_of_entry: &[usize]) -> HeadlineResults {
     type Key = (usize, String, usize);
     let mut keys: Vec<Key> = Vec::new();
-    let mut samples: Vec<Vec<(f64, f64, f64)>> = Vec::new();
+    let mut samples: Vec<Vec<Sample>> = Vec::new();
     let mut workloads: Vec<String> = Vec::new();
     let mut variants: Vec<String> = Vec::new();
-    for (entry, &machine) in entries.iter().zip(machine_of_entry) {
+    for (report_index, (entry, &machine)) in entries.iter().zip(machine_of_entry).enumerate() {
         if entry.report.lesson != headline.lesson {
             continue;
         }
@@ -329,7 +433,13 @@ fn headline_results(headline: &'static Headline, entries: &[Entry], machine_of_e
                     samples.push(Vec::new());
                     keys.len() - 1
                 });
-                samples[index].push((row.speedup, row.efficiency, row.cores_used));
+                samples[index].push(Sample {
+                    report: report_index,
+                    speedup: row.speedup,
+                    efficiency: row.efficiency,
+                    cores_used: row.cores_used,
+                    disturbed: disturbance(&entry.report, row),
+                });
             }
         }
     }
@@ -337,28 +447,69 @@ fn headline_results(headline: &'static Headline, entries: &[Entry], machine_of_e
         .into_iter()
         .zip(samples)
         .map(|((machine, variant, workers), samples)| {
-            let of = |figure: fn(&(f64, f64, f64)) -> f64| {
-                median(samples.iter().map(figure).filter(|value| value.is_finite()).collect())
+            let undisturbed: Vec<&Sample> = samples.iter().filter(|sample| sample.disturbed.is_none()).collect();
+            let kept: Vec<&Sample> = if undisturbed.is_empty() {
+                samples.iter().collect()
+            } else {
+                undisturbed
             };
+            let of = |figure: fn(&Sample) -> f64| median(kept.iter().map(|sample| figure(sample)).collect());
+            let mut disturbed: Vec<String> = kept.iter().filter_map(|sample| sample.disturbed.clone()).collect();
+            disturbed.dedup();
+            let mut reports: Vec<usize> = kept.iter().map(|sample| sample.report).collect();
+            reports.sort_unstable();
+            reports.dedup();
             Point {
                 machine,
                 variant,
                 workers,
-                speedup: of(|sample| sample.0),
-                efficiency: of(|sample| sample.1),
-                cores_used: of(|sample| sample.2),
-                reports: samples.len(),
+                speedup: of(|sample| sample.speedup),
+                efficiency: of(|sample| sample.efficiency),
+                cores_used: of(|sample| sample.cores_used),
+                reports: reports.len(),
+                disturbed,
             }
         })
         .collect();
     let variant_order = |variant: &str| variants.iter().position(|known| known == variant);
     points.sort_by_key(|point| (point.machine, variant_order(&point.variant), point.workers));
+    let parallel_fractions = if headline.slug == "amdahl" {
+        amdahl_fractions(entries)
+    } else {
+        Vec::new()
+    };
     HeadlineResults {
         headline,
         workloads,
         points,
         variants,
+        parallel_fractions,
     }
+}
+
+/// The parallel fractions P of the Amdahl jobs the class ran (`--parallel`, or the workload's
+/// name "a job with P = 0.9"), so that the chart can draw the law's prediction for each.
+fn amdahl_fractions(entries: &[Entry]) -> Vec<f64> {
+    let mut fractions: Vec<f64> = Vec::new();
+    for entry in entries.iter().filter(|entry| entry.report.lesson == "lesson10_amdahl") {
+        let from_params = entry.report.params.get("parallel").and_then(|p| p.as_f64());
+        let from_workload = entry
+            .report
+            .sections
+            .iter()
+            .flat_map(|section| &section.comparisons)
+            .find_map(|comparison| comparison.workload.strip_prefix("a job with P = "))
+            .and_then(|p| p.split_whitespace().next())
+            .and_then(|p| p.parse::<f64>().ok());
+        if let Some(p) = from_params.or(from_workload)
+            && (0.0..=1.0).contains(&p)
+            && !fractions.iter().any(|known| (known - p).abs() < 1e-9)
+        {
+            fractions.push(p);
+        }
+    }
+    fractions.sort_by(f64::total_cmp);
+    fractions
 }
 
 /// The way of going parallel that a variant's name describes, without its count, so that the
@@ -431,75 +582,270 @@ fn label_machines(machines: &mut [ClassMachine]) {
     }
 }
 
-/// The chart of one headline: speedup against workers, one series per machine, the ideal line.
+/// Past this many machines a chart shows groups of machines (by core count) instead of one
+/// series per machine: thirty lines in ten colours cannot be told apart.
+pub const GROUP_ABOVE: usize = 10;
+
+/// Machines that a chart or table summarises together: the same number of cores and the same
+/// flags (an unoptimized build is not mixed with optimized ones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub cores: usize,
+    pub flags: Vec<Flag>,
+    /// Indexes into [`Class::machines`].
+    pub machines: Vec<usize>,
+}
+
+impl Group {
+    pub fn label(&self) -> String {
+        let mut label = format!(
+            "{} ({})",
+            cores(self.cores),
+            plural(self.machines.len(), "machine", "machines")
+        );
+        if !self.flags.is_empty() {
+            let _ = write!(label, " {}", marks(&self.flags));
+        }
+        label
+    }
+}
+
+/// The groups of the machines that measured `results`, fewest cores first.
+pub fn groups(class: &Class, results: &HeadlineResults) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for index in results.machines() {
+        let machine = &class.machines[index];
+        let (cores, flags) = (machine.machine.logical_cores, machine.flags());
+        match groups
+            .iter_mut()
+            .find(|group| group.cores == cores && group.flags == flags)
+        {
+            Some(group) => group.machines.push(index),
+            None => groups.push(Group {
+                cores,
+                flags,
+                machines: vec![index],
+            }),
+        }
+    }
+    groups.sort_by_key(|group| (!group.flags.is_empty(), group.cores));
+    groups
+}
+
+/// A group's summary at one variant and number of workers: the median of its machines'
+/// undisturbed speedups, their range, and how many machines that is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupPoint {
+    pub variant: String,
+    pub workers: usize,
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+    pub cores_used: f64,
+    pub machines: usize,
+    /// Machines whose only measurement here was disturbed (left out of the figures).
+    pub disturbed: usize,
+}
+
+/// Each group's points, in variant then worker order.
+pub fn group_points(results: &HeadlineResults, group: &Group) -> Vec<GroupPoint> {
+    let mut keys: Vec<(String, usize)> = Vec::new();
+    for point in results
+        .points
+        .iter()
+        .filter(|point| group.machines.contains(&point.machine))
+    {
+        let key = (point.variant.clone(), point.workers);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let variant_order = |variant: &str| results.variants.iter().position(|known| known == variant);
+    keys.sort_by_key(|(variant, workers)| (variant_order(variant), *workers));
+    keys.into_iter()
+        .filter_map(|(variant, workers)| {
+            let here: Vec<&Point> = results
+                .points
+                .iter()
+                .filter(|point| {
+                    group.machines.contains(&point.machine) && point.variant == variant && point.workers == workers
+                })
+                .collect();
+            let good: Vec<&&Point> = here.iter().filter(|point| !point.is_disturbed()).collect();
+            if good.is_empty() {
+                return None;
+            }
+            let speedups: Vec<f64> = good.iter().map(|point| point.speedup).collect();
+            Some(GroupPoint {
+                median: median(speedups.clone()),
+                low: speedups.iter().copied().fold(f64::INFINITY, f64::min),
+                high: speedups.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                cores_used: median(good.iter().map(|point| point.cores_used).collect()),
+                machines: good.len(),
+                disturbed: here.len() - good.len(),
+                variant,
+                workers,
+            })
+        })
+        .collect()
+}
+
+/// The chart of one headline: speedup against workers, one series per machine (or, past
+/// [`GROUP_ABOVE`] machines, per group of machines with the same cores: the median and the
+/// range), the ideal line, each core count's ceiling, and the law's prediction for Amdahl's job.
 pub fn chart(class: &Class, results: &HeadlineResults) -> Chart {
     let headline = results.headline;
     let markers: Vec<String> = match headline.shape {
         Shape::Sweep => Vec::new(),
         Shape::Variants => results.variants.clone(),
     };
-    let series = results
-        .machines()
-        .into_iter()
-        .map(|index| {
-            let machine = &class.machines[index];
-            let flags = machine.flags();
-            let points = results
-                .points
-                .iter()
-                .filter(|point| point.machine == index)
-                .map(|point| {
-                    let mut tip = format!("{}: ", machine.label);
-                    if !point.variant.is_empty() {
-                        let _ = write!(tip, "{}, ", point.variant);
-                    }
-                    let _ = write!(
-                        tip,
-                        "{} worker{}, {:.2}× speedup, {:.2} cores used",
-                        point.workers,
-                        if point.workers == 1 { "" } else { "s" },
-                        point.speedup,
-                        point.cores_used
-                    );
-                    for flag in &flags {
-                        let _ = write!(tip, " ({})", flag.mark());
-                    }
-                    svg::Point {
-                        x: point.workers as f64,
-                        y: point.speedup,
-                        marker: markers
-                            .iter()
-                            .position(|variant| *variant == point.variant)
-                            .unwrap_or(0),
-                        tip,
-                    }
-                })
-                .collect();
-            svg::Series {
-                label: machine.label.clone(),
-                note: flags.iter().map(|flag| flag.mark()).collect::<Vec<_>>().join(" "),
-                flagged: !flags.is_empty(),
-                joined: headline.shape == Shape::Sweep,
-                points,
-            }
-        })
-        .collect::<Vec<_>>();
+    let marker_of = |variant: &str| markers.iter().position(|known| known == variant).unwrap_or(0);
+    let grouped = results.machines().len() > GROUP_ABOVE;
+    let series: Vec<svg::Series> = if grouped {
+        groups(class, results)
+            .into_iter()
+            .map(|group| {
+                let label = group.label();
+                let points = group_points(results, &group)
+                    .into_iter()
+                    .map(|point| {
+                        let mut tip = format!("{label}: ");
+                        if !point.variant.is_empty() {
+                            let _ = write!(tip, "{}, ", point.variant);
+                        }
+                        let _ = write!(
+                            tip,
+                            "{}: median speedup {:.2}× (from {:.2}× to {:.2}× over {}), {:.2} cores used",
+                            plural(point.workers, "worker", "workers"),
+                            point.median,
+                            point.low,
+                            point.high,
+                            plural(point.machines, "machine", "machines"),
+                            point.cores_used
+                        );
+                        if point.disturbed > 0 {
+                            let _ = write!(tip, "; {} disturbed, left out", point.disturbed);
+                        }
+                        svg::Point {
+                            x: point.workers as f64,
+                            y: point.median,
+                            marker: marker_of(&point.variant),
+                            tip,
+                            hollow: false,
+                            range: Some((point.low, point.high)),
+                        }
+                    })
+                    .collect();
+                svg::Series {
+                    label,
+                    note: String::new(),
+                    flagged: !group.flags.is_empty(),
+                    joined: headline.shape == Shape::Sweep,
+                    points,
+                }
+            })
+            .collect()
+    } else {
+        results
+            .machines()
+            .into_iter()
+            .map(|index| {
+                let machine = &class.machines[index];
+                let flags = machine.flags();
+                let points = results
+                    .points
+                    .iter()
+                    .filter(|point| point.machine == index)
+                    .map(|point| {
+                        let mut tip = format!("{}: ", machine.label);
+                        if !point.variant.is_empty() {
+                            let _ = write!(tip, "{}, ", point.variant);
+                        }
+                        let _ = write!(
+                            tip,
+                            "{}, {:.2}× speedup, {:.2} cores used",
+                            plural(point.workers, "worker", "workers"),
+                            point.speedup,
+                            point.cores_used
+                        );
+                        for flag in &flags {
+                            let _ = write!(tip, " ({})", flag.mark());
+                        }
+                        for reason in &point.disturbed {
+                            let _ = write!(tip, " (disturbed: {reason})");
+                        }
+                        svg::Point {
+                            x: point.workers as f64,
+                            y: point.speedup,
+                            marker: marker_of(&point.variant),
+                            tip,
+                            hollow: point.is_disturbed(),
+                            range: None,
+                        }
+                    })
+                    .collect();
+                svg::Series {
+                    label: machine.label.clone(),
+                    note: flags.iter().map(|flag| flag.mark()).collect::<Vec<_>>().join(" "),
+                    flagged: !flags.is_empty(),
+                    joined: headline.shape == Shape::Sweep,
+                    points,
+                }
+            })
+            .collect()
+    };
     // The ideal line stays in view up to the biggest machine's cores.
-    let most_cores = results
+    let mut core_counts: Vec<usize> = results
         .machines()
         .iter()
         .map(|&index| class.machines[index].machine.logical_cores)
-        .max()
-        .unwrap_or(1);
+        .filter(|&cores| cores > 1)
+        .collect();
+    core_counts.sort_unstable();
+    core_counts.dedup();
+    let most_cores = core_counts.last().copied().unwrap_or(1);
     let most_workers = results.points.iter().map(|point| point.workers).max().unwrap_or(1);
+    let curves = results
+        .parallel_fractions
+        .iter()
+        .map(|&p| svg::Curve {
+            label: format!("Amdahl's law, P = {p}"),
+            points: (1..=most_workers.max(2) * 4)
+                .map(|quarter| {
+                    let n = 1.0 + (quarter - 1) as f64 / 4.0;
+                    (n, 1.0 / ((1.0 - p) + p / n))
+                })
+                .take_while(|(n, _)| *n <= most_workers.max(2) as f64 * 1.1)
+                .collect(),
+        })
+        .collect();
+    let subtitle = if grouped {
+        format!(
+            "{}: speedup against workers; {} machines in groups of equal cores: median, bar from lowest to highest",
+            headline.lesson,
+            results.machines().len()
+        )
+    } else {
+        format!("{}: speedup against workers, one colour per machine", headline.lesson)
+    };
     Chart {
         title: headline.title.to_string(),
-        subtitle: format!("{}: speedup against workers, one colour per machine", headline.lesson),
+        subtitle,
         x_label: "workers (threads or processes)".to_string(),
         y_label: "speedup over the sequential run (×)".to_string(),
         series,
         markers,
         y_at_least: most_cores.min(most_workers) as f64,
+        ceilings: core_counts
+            .into_iter()
+            .map(|cores| (cores as f64, format!("{cores} cores")))
+            .collect(),
+        curves,
+        hollow_means: if grouped {
+            "cannot show parallelism (flagged)".to_string()
+        } else {
+            "disturbed, or cannot show parallelism".to_string()
+        },
     }
 }
 
@@ -568,6 +914,18 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
     line(text, "|---|--:|---|---|---|---|---|--:|---|");
     for machine in &class.machines {
         let m = &machine.machine;
+        let mut flags = marks(&machine.flags());
+        if machine.busy_reports > 0 {
+            if !flags.is_empty() {
+                flags.push_str(", ");
+            }
+            let _ = write!(
+                flags,
+                "⚠ busy in {} of {}",
+                machine.busy_reports,
+                plural(machine.reports, "report", "reports")
+            );
+        }
         let _ = writeln!(
             text,
             "| {} | {} | {} | {} | {} | {} profile, opt-level {} | {} | {} | {} |",
@@ -580,7 +938,7 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
             escape(&m.opt_level),
             machine.sizes(),
             machine.reports,
-            marks(&machine.flags()),
+            flags,
         );
     }
     line(text, "");
@@ -593,6 +951,13 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
             "- **{}**: {}. Every result of such a machine carries the flag.",
             flag.mark(),
             flag.explanation()
+        );
+    }
+    if class.machines.iter().any(|machine| machine.busy_reports > 0) {
+        line(
+            text,
+            "- **⚠ busy**: other programs kept the machine's cores busy as the lesson started, so its \
+             figures from that run are disturbed: left out of the best speedups and the group medians.",
         );
     }
     if class.machines.iter().any(|machine| machine.quick) {
@@ -614,7 +979,9 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
         line(text, "");
         line(
             text,
-            "The best variant of each headline workload, with the workers it had and the cores it used.",
+            "The best variant of each headline workload, with the workers it had and the cores it used. \
+             Disturbed results (the lesson said so, the machine was busy, or the figures contradict \
+             each other) are left out here and marked in the tables below.",
         );
         line(text, "");
         let mut header = "| machine | logical cores |".to_string();
@@ -635,10 +1002,14 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
                 machine.machine.logical_cores
             );
             for results in &measured {
-                let best = results
+                let parallel: Vec<&Point> = results
                     .points
                     .iter()
                     .filter(|point| point.machine == index && point.workers > 1)
+                    .collect();
+                let best = parallel
+                    .iter()
+                    .filter(|point| !point.is_disturbed())
                     .max_by(|a, b| a.speedup.total_cmp(&b.speedup));
                 match best {
                     Some(point) => {
@@ -648,6 +1019,7 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
                             point.speedup, point.workers, point.cores_used
                         );
                     }
+                    None if !parallel.is_empty() => text.push_str(" – (disturbed) |"),
                     None => {
                         let one_worker = results.points.iter().any(|point| point.machine == index);
                         text.push_str(if one_worker { " 1 worker only |" } else { " – |" });
@@ -690,6 +1062,12 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
             line(text, "");
         }
         let sweep = headline.shape == Shape::Sweep;
+        let grouped = results.machines().len() > GROUP_ABOVE;
+        if grouped {
+            group_table(text, class, results, sweep);
+            line(text, "<details><summary>Every machine's figures</summary>");
+            line(text, "");
+        }
         if sweep {
             line(
                 text,
@@ -706,11 +1084,17 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
         for point in &results.points {
             let machine = &class.machines[point.machine];
             let mut flags = marks(&machine.flags());
-            if point.workers > machine.machine.logical_cores && !machine.flags().contains(&Flag::OneCore) {
+            let mut add = |flag: &str| {
                 if !flags.is_empty() {
                     flags.push_str(", ");
                 }
-                flags.push_str("more workers than cores");
+                flags.push_str(flag);
+            };
+            if point.workers > machine.machine.logical_cores && !machine.flags().contains(&Flag::OneCore) {
+                add("more workers than cores");
+            }
+            for reason in &point.disturbed {
+                add(&format!("⚠ disturbed: {reason}"));
             }
             let _ = write!(text, "| {} |", escape(&machine.label));
             if !sweep {
@@ -728,11 +1112,17 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
                 },
                 point.cores_used,
                 point.reports,
-                flags
+                escape(&flags)
             );
         }
         line(text, "");
+        if grouped {
+            line(text, "</details>");
+            line(text, "");
+        }
     }
+
+    predictions(text, class);
 
     if !sources.skipped.is_empty() {
         line(text, "## Files skipped");
@@ -751,6 +1141,93 @@ pub fn markdown(class: &Class, sources: &Sources, charts: &[Option<String>]) -> 
         line(text, "");
     }
     out
+}
+
+/// The summary of a headline by group of machines: median, range, machines.
+fn group_table(text: &mut String, class: &Class, results: &HeadlineResults, sweep: bool) {
+    if sweep {
+        line(
+            text,
+            "| machines | workers | median speedup | lowest – highest | median cores used | machines measured | disturbed, left out |",
+        );
+        line(text, "|---|--:|--:|---|--:|--:|--:|");
+    } else {
+        line(
+            text,
+            "| machines | variant | workers | median speedup | lowest – highest | median cores used | machines measured | disturbed, left out |",
+        );
+        line(text, "|---|---|--:|--:|---|--:|--:|--:|");
+    }
+    for group in groups(class, results) {
+        for point in group_points(results, &group) {
+            let _ = write!(text, "| {} |", escape(&group.label()));
+            if !sweep {
+                let _ = write!(text, " {} |", escape(&point.variant));
+            }
+            let _ = writeln!(
+                text,
+                " {} | {:.2}× | {:.2}× – {:.2}× | {:.2} | {} | {} |",
+                point.workers, point.median, point.low, point.high, point.cores_used, point.machines, point.disturbed
+            );
+        }
+    }
+    line(text, "");
+}
+
+/// What the room predicted before each comparison was shown (`--predict`), against what was
+/// measured: per workload and variant, how many predicted, the median prediction and the
+/// median measurement, and how many came within a fifth.
+fn predictions(text: &mut String, class: &Class) {
+    if class.predictions.is_empty() {
+        return;
+    }
+    line(text, "## The room's predictions against what we measured");
+    line(text, "");
+    line(
+        text,
+        "Before each comparison was shown, students predicted the speedup of its last variant over \
+         its first (`--predict`, or at a `--step` pause). *Close* means within 20% of what their \
+         own machine then measured.",
+    );
+    line(text, "");
+    line(
+        text,
+        "| lesson | workload | variant | predictions | median predicted | median measured | close | too high | too low |",
+    );
+    line(text, "|---|---|---|--:|--:|--:|--:|--:|--:|");
+    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+    for prediction in &class.predictions {
+        let key = (
+            prediction.lesson.as_str(),
+            prediction.workload.as_str(),
+            prediction.variant.as_str(),
+        );
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    for (lesson, workload, variant) in keys {
+        let here: Vec<&ClassPrediction> = class
+            .predictions
+            .iter()
+            .filter(|p| p.lesson == lesson && p.workload == workload && p.variant == variant)
+            .collect();
+        let ratio = |p: &&ClassPrediction| p.predicted / p.measured;
+        let close = here.iter().filter(|p| (ratio(p) - 1.0).abs() <= 0.2).count();
+        let high = here.iter().filter(|p| ratio(p) > 1.2).count();
+        let low = here.iter().filter(|p| ratio(p) < 0.8).count();
+        let _ = writeln!(
+            text,
+            "| {} | {} | {} | {} | {:.2}× | {:.2}× | {close} | {high} | {low} |",
+            escape(lesson),
+            escape(workload),
+            escape(variant),
+            here.len(),
+            median(here.iter().map(|p| p.predicted).collect()),
+            median(here.iter().map(|p| p.measured).collect()),
+        );
+    }
+    line(text, "");
 }
 
 fn marks(flags: &[Flag]) -> String {

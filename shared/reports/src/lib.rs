@@ -41,7 +41,7 @@ pub struct Report {
 }
 
 /// The machine and build a report was measured on.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Machine {
     pub logical_cores: usize,
@@ -51,6 +51,27 @@ pub struct Machine {
     pub profile: String,
     pub opt_level: String,
     pub optimized: bool,
+    /// How busy the machine's cores were with other programs as the lesson started (0 to 1),
+    /// where the lesson could tell. Part of the run, not of the machine: two reports of one
+    /// machine may differ, so [`PartialEq`] leaves it out.
+    #[serde(deserialize_with = "optional_number")]
+    pub busy_at_start: Option<f64>,
+}
+
+/// Above this share of its cores busy with other programs as a lesson started, a machine's
+/// figures from that run are called disturbed (the lessons' header warns at the same level).
+pub const BUSY: f64 = 0.4;
+
+impl PartialEq for Machine {
+    fn eq(&self, other: &Self) -> bool {
+        self.logical_cores == other.logical_cores
+            && self.os == other.os
+            && self.arch == other.arch
+            && self.cpu_model == other.cpu_model
+            && self.profile == other.profile
+            && self.opt_level == other.opt_level
+            && self.optimized == other.optimized
+    }
 }
 
 impl Machine {
@@ -75,6 +96,21 @@ pub struct Section {
     pub notice: Option<String>,
     pub figures: Map<String, Value>,
     pub comparisons: Vec<Comparison>,
+    /// What the student or the room predicted before a comparison was shown (`--predict`).
+    pub predictions: Vec<Prediction>,
+}
+
+/// A prediction of a comparison's speedup, beside what was measured.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Prediction {
+    pub workload: String,
+    pub variant: String,
+    pub baseline: String,
+    #[serde(deserialize_with = "number_or_nan")]
+    pub predicted_speedup: f64,
+    #[serde(deserialize_with = "number_or_nan")]
+    pub measured_speedup: f64,
 }
 
 /// A timed comparison: variants of one workload, with the answer they all computed.
@@ -104,6 +140,10 @@ pub struct Row {
     pub speedup: f64,
     #[serde(deserialize_with = "number_or_nan")]
     pub efficiency: f64,
+    /// Why the lesson called this row disturbed (reports before that judgement have none).
+    pub disturbed: Option<String>,
+    /// False for a variant that computes the answer another way; absent in older reports.
+    pub same_algorithm: Option<bool>,
 }
 
 /// A figure in seconds or a ratio. JSON has no infinity or NaN, so a lesson that divided by a
@@ -111,6 +151,10 @@ pub struct Row {
 /// the whole report.
 fn number_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
+fn optional_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.filter(|value| value.is_finite()))
 }
 
 /// Why some text could not be read as reports.

@@ -1,7 +1,12 @@
-//! Speedup charts as hand-written SVG: a plot of speedup against workers with grid lines, the
-//! ideal line (speedup = workers) and the no-gain line (1×), one colour per series, a marker
-//! shape per variant, and a legend. Every point carries a tooltip (`<title>`) with its figures.
-//! All text is escaped, so whatever a report's labels hold, the file stays well-formed XML.
+//! Speedup charts as hand-written SVG: a plot of speedup against workers (from 1) with grid
+//! lines, the ideal line (speedup = workers), the no-gain line (1×), each machine's core
+//! ceiling, predicted curves (Amdahl's law), one colour per series, a marker shape per variant,
+//! a range bar where a point summarises several machines, and a legend. Series at the same x
+//! are set a few pixels apart, so that no marker hides another. Every point carries a tooltip
+//! (`<title>`) with its figures, which a teacher reads by hovering: the reason these charts are
+//! written by hand rather than with a plotting library, whose SVG output has no per-point
+//! tooltips. All text is escaped, so whatever a report's labels hold, the file stays
+//! well-formed XML.
 
 use std::fmt::Write as _;
 
@@ -17,6 +22,19 @@ pub struct Chart {
     pub markers: Vec<String>,
     /// The y axis reaches at least this far, so that the ideal line stays in view.
     pub y_at_least: f64,
+    /// Horizontal lines at a speedup no machine of that many cores can pass: (cores, label).
+    pub ceilings: Vec<(f64, String)>,
+    /// Predictions drawn as dotted lines (Amdahl's law for the job's P).
+    pub curves: Vec<Curve>,
+    /// What hollow markers mean here, for the legend (empty: none are hollow).
+    pub hollow_means: String,
+}
+
+/// A predicted curve: its label and points in order of x.
+#[derive(Clone, Debug)]
+pub struct Curve {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
 }
 
 /// One machine's points.
@@ -40,6 +58,10 @@ pub struct Point {
     pub marker: usize,
     /// The tooltip.
     pub tip: String,
+    /// Drawn hollow: this point's figures cannot be taken at face value.
+    pub hollow: bool,
+    /// The lowest and highest value it summarises, drawn as a bar (several machines' medians).
+    pub range: Option<(f64, f64)>,
 }
 
 /// Colours that stay apart for most eyes (Tableau 10); series past ten reuse them, dashed.
@@ -47,7 +69,7 @@ const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e",
 ];
 
-const WIDTH: f64 = 820.0;
+const WIDTH: f64 = 880.0;
 const PLOT_LEFT: f64 = 70.0;
 const PLOT_TOP: f64 = 64.0;
 const PLOT_WIDTH: f64 = 470.0;
@@ -55,7 +77,7 @@ const PLOT_HEIGHT: f64 = 320.0;
 const LEGEND_LEFT: f64 = PLOT_LEFT + PLOT_WIDTH + 30.0;
 const LEGEND_LINE: f64 = 18.0;
 /// Legend labels longer than this are cut (the tooltip keeps them whole).
-const LEGEND_CHARS: usize = 30;
+const LEGEND_CHARS: usize = 36;
 
 impl Chart {
     /// The SVG document.
@@ -67,14 +89,32 @@ impl Chart {
         let x_max = finite.iter().map(|point| point.x).fold(2.0, f64::max);
         let y_max = finite
             .iter()
-            .map(|point| point.y)
+            .map(|point| point.range.map_or(point.y, |(_, high)| high.max(point.y)))
+            .filter(|y| y.is_finite())
             .fold(self.y_at_least.max(1.0), f64::max);
-        let x_axis = Axis::new(x_max * 1.1, true);
+        // Workers start at 1 (nothing runs on zero workers) and double from tick to tick: 2-core
+        // and 16-core machines both get room, and the ideal line reads the same at every size.
+        let x_axis = Doubling::new(x_max);
         let y_axis = Axis::new(y_max * 1.05, false);
-        let x_of = |x: f64| PLOT_LEFT + x.clamp(0.0, x_axis.top) / x_axis.top * PLOT_WIDTH;
+        let x_of = |x: f64| PLOT_LEFT + x_axis.fraction(x) * PLOT_WIDTH;
         let y_of = |y: f64| PLOT_TOP + PLOT_HEIGHT - y.clamp(0.0, y_axis.top) / y_axis.top * PLOT_HEIGHT;
+        // Every series and variant gets its own place a few pixels apart at the same x, so that no
+        // marker hides another: variants (which often measure alike) a marker's width apart,
+        // series less, within a variant's place.
+        let kinds = self.markers.len().max(1) as f64;
+        let series_count = self.series.len().max(1) as f64;
+        let series_step = if series_count > 1.0 {
+            6.0 / (series_count - 1.0)
+        } else {
+            0.0
+        };
+        let dodge = |series: usize, marker: usize| {
+            let variant = (marker as f64 % kinds - (kinds - 1.0) / 2.0) * 9.0;
+            variant + (series as f64 - (series_count - 1.0) / 2.0) * series_step.min(2.0)
+        };
 
-        let legend_lines = self.series.len() + self.markers.len() + 4;
+        let legend_lines =
+            self.series.len() + self.markers.len() + self.curves.len() + usize::from(!self.ceilings.is_empty()) + 5;
         let height = (PLOT_TOP + PLOT_HEIGHT + 60.0).max(PLOT_TOP + legend_lines as f64 * LEGEND_LINE + 20.0);
         let mut svg = String::new();
         let out = &mut svg;
@@ -167,13 +207,14 @@ impl Chart {
             one - 4.0
         );
         let ideal_end = x_axis.top.min(y_axis.top);
+        let ideal: Vec<String> = (0..=40)
+            .map(|step| ideal_end.powf(step as f64 / 40.0))
+            .map(|x| format!("{:.1},{:.1}", x_of(x), y_of(x)))
+            .collect();
         let _ = writeln!(
             out,
-            r##"<line class="ideal" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333333" stroke-width="1.5" stroke-dasharray="6 4"/>"##,
-            x_of(1.0),
-            y_of(1.0),
-            x_of(ideal_end),
-            y_of(ideal_end)
+            r##"<polyline class="ideal" points="{}" fill="none" stroke="#333333" stroke-width="1.5" stroke-dasharray="6 4"/>"##,
+            ideal.join(" ")
         );
         let _ = writeln!(
             out,
@@ -181,6 +222,45 @@ impl Chart {
             x_of(ideal_end) - 6.0,
             y_of(ideal_end) + 14.0
         );
+        // A machine with N cores cannot pass N×: from N workers on, its ceiling.
+        for (cores, label) in &self.ceilings {
+            if *cores > y_axis.top || *cores > x_axis.top {
+                continue;
+            }
+            if *cores < 2.0 {
+                continue;
+            }
+            let y = y_of(*cores);
+            let _ = writeln!(
+                out,
+                r##"<line class="ceiling" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#888888" stroke-dasharray="1 3"/>"##,
+                x_of(*cores),
+                PLOT_LEFT + PLOT_WIDTH
+            );
+            let _ = writeln!(
+                out,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#666666" font-size="10">{}</text>"##,
+                PLOT_LEFT + PLOT_WIDTH - 4.0,
+                y - 3.0,
+                escape(label)
+            );
+        }
+        for curve in &self.curves {
+            let path: Vec<String> = curve
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(|(x, y)| format!("{:.1},{:.1}", x_of(*x), y_of(*y)))
+                .collect();
+            if path.len() > 1 {
+                let _ = writeln!(
+                    out,
+                    r##"<polyline class="curve" points="{}" fill="none" stroke="#222222" stroke-width="1.5" stroke-dasharray="2 3"><title>{}</title></polyline>"##,
+                    path.join(" "),
+                    escape(&curve.label)
+                );
+            }
+        }
         let _ = writeln!(out, "</g>");
 
         // One group per series.
@@ -197,7 +277,7 @@ impl Chart {
             if series.joined && points.len() > 1 {
                 let path: Vec<String> = points
                     .iter()
-                    .map(|point| format!("{:.1},{:.1}", x_of(point.x), y_of(point.y)))
+                    .map(|point| format!("{:.1},{:.1}", x_of(point.x) + dodge(index, point.marker), y_of(point.y)))
                     .collect();
                 let _ = writeln!(
                     out,
@@ -206,7 +286,19 @@ impl Chart {
                 );
             }
             for point in points {
-                let shape = marker(point.marker, x_of(point.x), y_of(point.y), colour, series.flagged);
+                let x = x_of(point.x) + dodge(index, point.marker);
+                if let Some((low, high)) = point.range
+                    && low.is_finite()
+                    && high.is_finite()
+                {
+                    let _ = writeln!(
+                        out,
+                        r#"<line class="range" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2" opacity="0.6"/>"#,
+                        y_of(low),
+                        y_of(high)
+                    );
+                }
+                let shape = marker(point.marker, x, y_of(point.y), colour, series.flagged || point.hollow);
                 let _ = writeln!(
                     out,
                     "{shape}<title>{}</title></{}>",
@@ -283,16 +375,78 @@ impl Chart {
             r#"<text x="{:.1}" y="{y:.1}">ideal: speedup = workers</text>"#,
             LEGEND_LEFT + 30.0
         );
-        if self.series.iter().any(|series| series.flagged) {
+        for curve in &self.curves {
             y += LEGEND_LINE;
             let _ = writeln!(
                 out,
-                r##"<text x="{LEGEND_LEFT}" y="{y:.1}" fill="#555555">hollow: cannot show parallelism</text>"##
+                r##"<line x1="{LEGEND_LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#222222" stroke-width="1.5" stroke-dasharray="2 3"/>"##,
+                y - 4.0,
+                LEGEND_LEFT + 22.0,
+                y - 4.0
+            );
+            let _ = writeln!(
+                out,
+                r#"<text x="{:.1}" y="{y:.1}">{}</text>"#,
+                LEGEND_LEFT + 30.0,
+                escape(&shorten(&curve.label, LEGEND_CHARS + 6))
+            );
+        }
+        if !self.ceilings.is_empty() {
+            y += LEGEND_LINE;
+            let _ = writeln!(
+                out,
+                r##"<line x1="{LEGEND_LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#888888" stroke-dasharray="1 3"/>"##,
+                y - 4.0,
+                LEGEND_LEFT + 22.0,
+                y - 4.0
+            );
+            let _ = writeln!(
+                out,
+                r#"<text x="{:.1}" y="{y:.1}">a machine's cores: its ceiling</text>"#,
+                LEGEND_LEFT + 30.0
+            );
+        }
+        let any_hollow = self
+            .series
+            .iter()
+            .any(|series| series.flagged || series.points.iter().any(|point| point.hollow));
+        if any_hollow && !self.hollow_means.is_empty() {
+            y += LEGEND_LINE;
+            let _ = writeln!(
+                out,
+                r##"<text x="{LEGEND_LEFT}" y="{y:.1}" fill="#555555">hollow: {}</text>"##,
+                escape(&shorten(&self.hollow_means, LEGEND_CHARS + 8))
             );
         }
         let _ = writeln!(out, "</g>");
         let _ = writeln!(out, "</svg>");
         svg
+    }
+}
+
+/// The workers axis: from 1, each tick twice the one before (1, 2, 4, 8, ...).
+struct Doubling {
+    top: f64,
+}
+
+impl Doubling {
+    /// An axis from 1 a little past `max` (at least to 2).
+    fn new(max: f64) -> Self {
+        let max = if max.is_finite() { max.max(2.0) } else { 2.0 };
+        Doubling { top: max * 1.25 }
+    }
+
+    /// Where `x` sits, from 0 (one worker) to 1 (the top).
+    fn fraction(&self, x: f64) -> f64 {
+        x.clamp(1.0, self.top).log2() / self.top.log2()
+    }
+
+    /// 1, 2, 4, ... up to the top.
+    fn ticks(&self) -> Vec<f64> {
+        (0..64)
+            .map(|power| 2f64.powi(power))
+            .take_while(|tick| *tick <= self.top)
+            .collect()
     }
 }
 
@@ -436,6 +590,10 @@ mod tests {
         let axis = Axis::new(1.9, false);
         assert!(axis.top >= 1.9 && axis.top <= 2.5, "{}", axis.top);
         assert_eq!(Axis::new(64.0, true).ticks(), [0.0, 20.0, 40.0, 60.0, 80.0]);
+        assert_eq!(Doubling::new(8.0).ticks(), [1.0, 2.0, 4.0, 8.0]);
+        assert_eq!(Doubling::new(30.0).ticks(), [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]);
+        assert_eq!(Doubling::new(8.0).fraction(1.0), 0.0);
+        assert!((Doubling::new(8.0).fraction(10.0) - 1.0).abs() < 1e-9);
         assert_eq!(Axis::new(f64::NAN, false).top, 1.0);
         assert_eq!(number(2.5), "2.5");
         assert_eq!(number(3.0), "3");
@@ -459,23 +617,35 @@ mod tests {
                         y: 1.0,
                         marker: 0,
                         tip: "one".into(),
+                        hollow: false,
+                        range: None,
                     },
                     Point {
                         x: 2.0,
                         y: f64::NAN,
                         marker: 0,
                         tip: "lost".into(),
+                        hollow: false,
+                        range: None,
                     },
                     Point {
                         x: 2.0,
                         y: 1.9,
                         marker: 0,
                         tip: "two & more".into(),
+                        hollow: true,
+                        range: Some((1.5, 1.95)),
                     },
                 ],
             }],
             markers: Vec::new(),
             y_at_least: 2.0,
+            ceilings: vec![(2.0, "2 cores".into())],
+            curves: vec![Curve {
+                label: "Amdahl, P = 0.9".into(),
+                points: vec![(1.0, 1.0), (2.0, 1.82)],
+            }],
+            hollow_means: "disturbed".into(),
         };
         let svg = chart.render();
         assert!(svg.contains("a &lt;b&gt; &amp; &quot;c&quot;"), "{svg}");

@@ -564,3 +564,239 @@ fn the_script_reads_a_folder_relative_to_where_it_is_called_from() {
         "{stderr}"
     );
 }
+
+/// A class of `students` made from ana's real reports: every machine given its own cores
+/// (1 to 16), speedups as such a machine would measure them (each variant as its lesson says:
+/// threads under the GIL stay near 1×, the Amdahl job follows the law for its P), a few
+/// students on a busy machine or with an unoptimized build, and predictions in lesson06.
+/// Deterministic: the same class every time.
+fn generate_class(folder: &Path, students: usize) {
+    use serde_json::{Value, json};
+    let template = fixtures().join("ana");
+    let core_choices = [2, 4, 4, 8, 8, 8, 16, 2, 4, 8, 12, 16, 6];
+    for student in 0..students {
+        let cores = if student == 3 {
+            1
+        } else {
+            core_choices[student % core_choices.len()]
+        };
+        let busy = student % 9 == 5;
+        let unoptimized = student == 11;
+        // Each machine's own efficiency, 0.80 to 0.98.
+        let efficiency = 0.98 - 0.02 * (student % 10) as f64;
+        let dir = folder.join(format!("student{:02}", student + 1));
+        std::fs::create_dir_all(&dir).unwrap();
+        for lesson in [
+            "lesson00_machine",
+            "lesson04_gil",
+            "lesson06_pool_map",
+            "lesson09_bzip2",
+            "lesson10_amdahl",
+        ] {
+            let text = std::fs::read_to_string(template.join(format!("{lesson}.json"))).unwrap();
+            let mut report: Value = serde_json::from_str(&text).unwrap();
+            report["machine"]["logical_cores"] = json!(cores);
+            report["machine"]["cpu_model"] = json!(format!("CPU model {}", student % 4));
+            report["machine"]["busy_at_start"] = json!(if busy { 0.82 } else { 0.03 });
+            if unoptimized {
+                report["machine"]["optimized"] = json!(false);
+                report["machine"]["opt_level"] = json!("0");
+            }
+            let parallel = report["params"]["parallel"].as_f64().unwrap_or(0.9);
+            for section in report["sections"].as_array_mut().unwrap() {
+                for comparison in section["comparisons"].as_array_mut().unwrap() {
+                    let workload = comparison["workload"].as_str().unwrap_or_default().to_string();
+                    let sweep = workload == "CPU-bound tasks" || workload.starts_with("a job with P");
+                    if sweep {
+                        // A sweep from 1 worker to twice the cores.
+                        let mut rows = Vec::new();
+                        let mut workers = 1;
+                        while workers <= (2 * cores).max(2) {
+                            rows.push(json!({ "name": format!("{workers} threads"), "workers": workers }));
+                            workers *= 2;
+                        }
+                        comparison["rows"] = json!(rows);
+                    }
+                    let rows = comparison["rows"].as_array_mut().unwrap();
+                    for (index, row) in rows.iter_mut().enumerate() {
+                        // The lessons' default is one worker per core: ana's 2 become this machine's.
+                        if !sweep && row["workers"] == 2 {
+                            row["workers"] = json!(cores);
+                        }
+                        let workers = row["workers"].as_u64().unwrap_or(1) as usize;
+                        let name = row["name"].as_str().unwrap_or_default().to_string();
+                        let busy_cores = if busy { 0.55 } else { 1.0 };
+                        let usable = workers.min(cores) as f64;
+                        let serialized = name.contains("GIL") && !name.contains("no GIL");
+                        let mut speedup = if index == 0 {
+                            1.0
+                        } else if workload.starts_with("a job with P") {
+                            efficiency / ((1.0 - parallel) + parallel / usable)
+                        } else if serialized {
+                            0.97
+                        } else {
+                            (usable * efficiency).max(0.9)
+                        };
+                        let mut cores_used = if serialized { 1.0 } else { usable * busy_cores };
+                        if busy && index > 0 {
+                            speedup *= 0.7;
+                        }
+                        if student == 7 && index > 0 {
+                            // A run whose baseline was slowed: a speedup its cores cannot give.
+                            speedup = usable * 1.4;
+                            cores_used = usable;
+                        }
+                        row["speedup"] = json!(speedup);
+                        row["cores_used"] = json!(cores_used);
+                        row["efficiency"] = json!(speedup / workers as f64);
+                        row["median_s"] = json!(1.0 / speedup);
+                        row["best_s"] = json!(0.95 / speedup);
+                        row["runs"] = json!(3);
+                    }
+                }
+                if lesson == "lesson06_pool_map" && section["number"] == 3 {
+                    let measured = section["comparisons"][0]["rows"][3]["speedup"].as_f64().unwrap_or(1.0);
+                    section["predictions"] = json!([{
+                        "workload": "count_prime on 4 numbers",
+                        "variant": "process pool",
+                        "baseline": "sequential",
+                        "predicted_speedup": 1.0 + (student % 5) as f64,
+                        "measured_speedup": measured,
+                    }]);
+                }
+            }
+            std::fs::write(
+                dir.join(format!("{lesson}.json")),
+                serde_json::to_string_pretty(&report).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// The centre of every marker in a chart (circles, squares, polygons), to the tenth of a pixel.
+fn marker_centres(svg: &str) -> Vec<(i64, i64)> {
+    let attribute = |tag: &str, name: &str| -> Option<f64> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[start..].split('"').next()?.parse().ok()
+    };
+    let mut centres = Vec::new();
+    let series = svg
+        .split(r#"<g class="series""#)
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</g>").unwrap()]);
+    for group in series {
+        for tag in group.split('<').skip(1) {
+            let centre = if tag.starts_with("circle ") {
+                attribute(tag, "cx").zip(attribute(tag, "cy"))
+            } else if tag.starts_with("rect ") {
+                let (x, y) = (attribute(tag, "x"), attribute(tag, "y"));
+                let (w, h) = (attribute(tag, "width"), attribute(tag, "height"));
+                x.zip(w)
+                    .zip(y.zip(h))
+                    .map(|((x, w), (y, h))| (x + w / 2.0, y + h / 2.0))
+            } else if tag.starts_with("polygon ") {
+                let start = tag.find("points=\"").unwrap() + 8;
+                let corners: Vec<(f64, f64)> = tag[start..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .split_whitespace()
+                    .filter_map(|pair| pair.split_once(','))
+                    .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+                    .collect();
+                let n = corners.len() as f64;
+                Some((
+                    corners.iter().map(|c| c.0).sum::<f64>() / n,
+                    corners.iter().map(|c| c.1).sum::<f64>() / n,
+                ))
+            } else {
+                None
+            };
+            if let Some((x, y)) = centre {
+                centres.push(((x * 10.0).round() as i64, (y * 10.0).round() as i64));
+            }
+        }
+    }
+    centres
+}
+
+#[test]
+fn a_class_of_thirty_is_summarised_by_core_count_and_nothing_hides() {
+    let class_folder = scratch("thirty").join("class");
+    generate_class(&class_folder, 30);
+    let out = class_folder.parent().unwrap().join("report/class-report.md");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let output = class_report(&[&class_folder, Path::new("--out"), &out]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let markdown = std::fs::read_to_string(&out).unwrap();
+    assert!(markdown.contains("150 reports from 30 machines"), "{markdown}");
+
+    // Busy students are flagged, and their figures are not anyone's best.
+    let busy_row = rows_of(&markdown, "## Machines", "student06");
+    assert!(busy_row[0].contains("⚠ busy in 5 of 5 reports"), "{busy_row:?}");
+    let best = rows_of(&markdown, "## Best speedup", "student06");
+    assert!(best[0].contains("– (disturbed)"), "{best:?}");
+    // The run whose speedup passed its cores is disturbed, not best either.
+    let impossible = rows_of(&markdown, "## Best speedup", "student08");
+    assert!(impossible[0].contains("– (disturbed)"), "{impossible:?}");
+    // Each report counted once per point, however many comparisons it matched.
+    let per_machine = rows_of(&markdown, "## 2. ", "student01");
+    assert!(
+        !per_machine.is_empty() && per_machine.iter().all(|row| row.contains("| 1 |")),
+        "{per_machine:?}"
+    );
+    // Predictions gathered.
+    assert!(
+        markdown.contains("## The room's predictions against what we measured"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| lesson06\\_pool\\_map | count\\_prime on 4 numbers | process pool | 30 |"),
+        "{markdown}"
+    );
+
+    for (slug, _) in [
+        ("cpu-bound-tasks", 0),
+        ("gil", 1),
+        ("count-prime", 2),
+        ("bzip2-decompression", 3),
+        ("amdahl", 4),
+    ] {
+        let svg = std::fs::read_to_string(out.with_file_name(format!("class-report-{slug}.svg"))).unwrap();
+        check_well_formed(&svg).unwrap_or_else(|error| panic!("{slug}: {error}"));
+        // Grouped by core count: one series per group, never one per student.
+        let series = series_of(&svg);
+        assert!(series.len() <= 10, "{slug}: {} series: {series:?}", series.len());
+        assert!(
+            series.iter().any(|label| label.starts_with("8 cores (")),
+            "{slug}: {series:?}"
+        );
+        // The legend is no taller than the plot and its margin.
+        let height: f64 = svg
+            .split("height=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(height <= 460.0, "{slug}: the chart is {height} px tall");
+        // No marker sits exactly on another.
+        let centres = marker_centres(&svg);
+        let mut unique = centres.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), centres.len(), "{slug}: a marker hides another");
+        // Each core count's ceiling; x from 1.
+        assert!(svg.contains(r#"class="ceiling""#), "{slug}");
+        assert!(
+            svg.contains(r#"text-anchor="middle">1</text>"#),
+            "{slug}: the x axis does not start at 1"
+        );
+        if slug == "amdahl" {
+            assert!(svg.contains("Amdahl&apos;s law, P = 0.9"), "{slug}: no predicted curve");
+        }
+    }
+}

@@ -1,9 +1,12 @@
 //! `class-report`: a class's results in one Markdown page with SVG charts. Reads every `.json`
 //! file under a folder (the reports students made with `scripts/run-lessons.sh --json DIR`,
 //! each student's in a folder of their own, or loose), groups them by machine, and writes the
-//! speedup of the course's headline workloads against workers, one series per machine, with
-//! cores used and a flag on every result that cannot show parallelism. A file that is not a
-//! report is named on stderr and skipped; everything else is kept.
+//! speedup of the course's headline workloads against workers: one series per machine, or past
+//! ten machines one per group of machines with the same cores (median and range), with each
+//! core count's ceiling, cores used, a flag on every result that cannot show parallelism, and
+//! disturbed results (a busy machine, figures that contradict each other) marked and left out
+//! of the best figures; then the room's predictions against what was measured. A file that is
+//! not a report is named on stderr and skipped; everything else is kept.
 
 use clap::Parser;
 use reports::class::{self, Entry, Skipped, Sources};
@@ -16,9 +19,11 @@ use std::process::ExitCode;
 #[command(
     name = "class-report",
     about = "Writes a class's results as Markdown with SVG charts: speedup against workers for \
-the course's headline workloads, one series per machine, cores used, and a flag on every result \
-that cannot show parallelism (one core, an unoptimized build). Reads every .json report under \
-DIR, in per-student folders or loose; names and skips every file that is not a report."
+the course's headline workloads (one series per machine, or per group of machines with equal \
+cores past ten), cores used, a flag on every result that cannot show parallelism (one core, an \
+unoptimized build) or was disturbed (a busy machine), and the room's predictions against what \
+was measured. Reads every .json report under DIR, in per-student folders or loose; names and \
+skips every file that is not a report."
 )]
 struct Args {
     /// The folder of collected reports (subfolders name their students)
