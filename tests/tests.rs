@@ -12,6 +12,9 @@
 //!   fractions: exit status 2 with one line on stderr, never a panic;
 //! - [`cleanup`]: a lesson interrupted with SIGINT (alone, or with its whole process group as
 //!   Ctrl-C does) leaves no process and no temporary file behind;
+//! - [`stingy`]: every lesson at `--quick`, as an unprivileged user, under a low per-user process
+//!   limit, a 1 GiB address space and few open files: it finishes or stops with a short
+//!   message, never a panic or an abort, and leaves nothing behind;
 //! - [`quiz`]: every lesson with `--quiz` gives the same problems for a seed forever (fixed
 //!   word for word), hides answers until `--answers`, and refuses `--answers` alone;
 //! - [`tidy`]: every lesson opens with its objective, names its concept file (short, free of
@@ -33,4 +36,5 @@ mod contract;
 mod projector;
 mod quiz;
 mod scripts;
+mod stingy;
 mod tidy;
