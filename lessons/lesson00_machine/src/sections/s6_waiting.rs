@@ -1,0 +1,88 @@
+//! Section 6: tasks that only wait overlap on threads far beyond the number of cores, and use
+//! almost none of them; then the limits this machine sets on both kinds of work.
+
+use crate::Params;
+use crate::concurrency::{run_sequential, run_threaded, waiting_task};
+use crate::sections::s5_concurrency_and_parallelism::threads;
+use crate::thread_room::threads_that_fit;
+use course::timing::{Comparison, format};
+use course::{Lesson, say};
+
+/// What every variant computes: how many tasks finished their wait.
+#[derive(Clone, Copy, PartialEq)]
+struct Waited(u64);
+
+impl std::fmt::Display for Waited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} done", format::plural(self.0, "wait"))
+    }
+}
+
+pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
+    let (n_tasks, wait) = (p.io_tasks, p.io_wait);
+    let n_threads = threads_that_fit(lesson, n_tasks, "the waiting tasks")?;
+    let cores = lesson.machine().logical_cores;
+    lesson.reveal(
+        format_args!(
+            "Your turn: {n_tasks} tasks each wait {}. How long do they take on {}, on {}?",
+            format::duration(wait),
+            threads(n_threads),
+            format::plural(cores as u64, "core")
+        ),
+        format_args!(
+            "About {}, not {}: a thread that waits needs no core, so the waits overlap.",
+            format::duration(wait * n_tasks.div_ceil(n_threads) as u32),
+            format::duration(wait * n_tasks as u32)
+        ),
+    )?;
+    let task = |_: usize| waiting_task(wait);
+    let workload = format!("waiting tasks: {n_tasks} × a {} wait", format::duration(wait));
+    let mut io = Comparison::new(workload).waiting();
+    io.try_variant("sequential", 1, || run_sequential(n_tasks, 1, task).map(Waited))?;
+    io.try_variant(threads(n_threads), n_threads, || {
+        run_threaded(n_tasks, n_threads, task).map(Waited)
+    })?;
+    let report = lesson.compare(io)?;
+    let threaded = report.rows.last();
+    let io_speedup = threaded.map_or(0.0, |row| row.speedup);
+    let io_cores = threaded.map_or(0.0, |row| row.cores_used);
+    lesson.figure("io_speedup_measured", io_speedup);
+
+    say!(lesson);
+    say!(lesson, "  The limits of this machine:");
+    match &p.cpu_limit {
+        Some(cpu) => say!(
+            lesson,
+            "    CPU-bound work: at most {cores}× (its cores); measured {} at best{}",
+            format::times(cpu.best_speedup),
+            if cpu.disturbed.is_some() {
+                ", not representative"
+            } else {
+                ""
+            }
+        ),
+        None => say!(
+            lesson,
+            "    CPU-bound work: at most {cores}× (its cores); section 5 measures it"
+        ),
+    }
+    say!(
+        lesson,
+        "    waiting work:   not limited by cores; measured {} with {} on {}",
+        format::times(io_speedup),
+        threads(n_threads),
+        format::plural(cores as u64, "core")
+    );
+    // Said as measured: whether the waits overlapped beyond the cores, and at what CPU cost.
+    let beyond = if io_speedup > cores as f64 {
+        format!("far beyond the {} cores", format::count(cores as u64))
+    } else {
+        format!("only {} here, too few to go beyond the cores", threads(n_threads))
+    };
+    lesson.notice(&format!(
+        "Waiting overlaps {beyond} ({} faster), using {io_cores:.2} cores: overlapping waits needs \
+         threads, not cores.",
+        format::times(io_speedup)
+    ));
+    Ok(())
+}
