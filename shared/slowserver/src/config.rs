@@ -16,7 +16,7 @@ pub struct Config {
     /// Each login's delay is `delay` moved by up to this much either way.
     #[serde(serialize_with = "as_millis")]
     pub jitter: Duration,
-    /// Fraction of logins answered with `503 service unavailable` (after their delay).
+    /// Fraction of logins answered with `503 Service Unavailable` (after their delay).
     pub error_rate: f64,
     /// Fraction of logins that hang: answered only after `hang`, later than any sensible client
     /// timeout.
@@ -58,7 +58,7 @@ impl Default for Config {
 pub enum Fate {
     /// Its record, after its delay.
     Record,
-    /// `503 service unavailable`, after its delay.
+    /// `503 Service Unavailable`, after its delay.
     Error,
     /// Nothing until `hang` has passed: the client's timeout fires first.
     Hang,
@@ -147,9 +147,9 @@ impl Config {
         let second_of_day = rng.below(86_400);
         UserRecord {
             login: login.to_string(),
-            name: format!("{first} {last}"),
+            name: Some(format!("{first} {last}")),
             id: rng.between(1, 99_999_999),
-            joined: iso_timestamp(day, second_of_day),
+            created_at: iso_timestamp(day, second_of_day),
             public_repos: rng.below(300) as u32,
         }
     }

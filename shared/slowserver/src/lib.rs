@@ -1,13 +1,12 @@
 //! A slow "user info" server on this machine, for the lessons about waiting: it stands in for
-//! a web API (the lecture fetches GitHub user records) without using the internet.
-//!
-//! The server listens on `127.0.0.1` on a port the OS picks and speaks a one-line protocol:
+//! GitHub's user API (the lecture fetches `https://api.github.com/users/<login>`) without using
+//! the internet, and speaks the same HTTP/1.1:
 //!
 //! ```text
-//! client: GET user ada\n
-//! server: (waits about `delay`, ± `jitter`)
-//!         200 {"login":"ada","name":"Ada Byron","id":3141592,"joined":"2011-03-04T05:06:07Z","public_repos":12}\n
-//!         (and closes the connection)
+//! $ cargo run -p slowserver -- --delay-ms 200
+//! http://127.0.0.1:41234
+//! $ curl http://127.0.0.1:41234/users/gvanrossum        (waits about 200 ms)
+//! {"login":"gvanrossum","id":3141592,"name":"Ada Byron","created_at":"2011-03-04T05:06:07Z","public_repos":12}
 //! ```
 //!
 //! What each login gets is decided by the seed alone ([`Config::plan`]): its record, its delay,
@@ -20,9 +19,12 @@
 //! - [`Server`]: the server on a background thread of this process (for tests);
 //!   [`ServerProcess`]: the server in a child process of its own, started with
 //!   `course::children::fork`, so that its sockets, threads and CPU time are not the lesson's;
-//! - [`client`]: a blocking client (open, send, receive, each step separate so that a lesson
-//!   can time them) and an async one for tokio;
-//! - [`protocol`]: the request and reply lines and the record;
+//!   [`serve_in_foreground`]: the server as a program of its own (`cargo run -p slowserver`);
+//! - [`client`]: a blocking client (`ureq`), an async one (hyper's, on tokio), and a bare
+//!   HTTP/1.1 connection whose steps a lesson can time; [`UrlTemplate`] points them at any
+//!   server with GitHub's user API (`--url`), and [`Trust`] says which certificates HTTPS trusts;
+//! - [`protocol`]: the paths, statuses and the record; no keep-alive: one request, one
+//!   connection (the module says why);
 //! - [`system`]: the open-file and task limits that decide how many connections fit, and a
 //!   check that no port is left listening.
 //!
@@ -48,7 +50,7 @@ pub mod protocol;
 mod server;
 pub mod system;
 
-pub use client::{fetch_user, fetch_user_async};
+pub use client::{AsyncClient, FetchResult, Trust, UrlTemplate, fetch_user, fetch_user_async};
 pub use config::{Config, Fate, Plan};
 pub use protocol::{FetchError, UserRecord};
-pub use server::{Server, ServerProcess, Stats};
+pub use server::{Server, ServerProcess, Stats, serve_in_foreground};

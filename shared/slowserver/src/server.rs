@@ -1,32 +1,38 @@
-//! The server: one tokio runtime on one thread, one small task per connection.
+//! The server: hyper's HTTP/1.1 on a tokio runtime of one thread, one small task per connection.
 //!
-//! Each connection's task reads the request line, sleeps for the login's delay and writes the
-//! reply. A sleeping task is a timer entry and a few hundred bytes of state, not a thread, so
-//! the server holds tens of thousands of waiting connections on one thread.
+//! Each connection's task reads the request head, sleeps for the login's delay and writes the
+//! reply, then closes the connection (no keep-alive: see [`crate::protocol`]). A sleeping task
+//! is a timer entry and a few kilobytes of buffers, not a thread, so the server holds tens of
+//! thousands of waiting connections on one thread.
 
 use crate::config::{Config, Fate};
-use crate::protocol::{self, MAX_REQUEST_BYTES, Request};
+use crate::protocol::{self, MAX_BODY_BYTES, MAX_HEAD_BYTES};
 use crate::{client, system};
 use anyhow::{Context, bail};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::future::Future;
 use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
-/// A connection that sends nothing for this long is closed.
+/// A connection that has not sent a whole request head within this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the server has seen since it started, or since the last `RESET stats`.
+/// What the server has seen since it started, or since the last `POST /stats/reset`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     pub connections_accepted: u64,
@@ -34,7 +40,7 @@ pub struct Stats {
     pub open_connections: u64,
     /// The most connections open at the same moment (all kinds, stats requests included).
     pub peak_open_connections: u64,
-    /// `GET user` requests received.
+    /// `GET /users/{login}` requests received.
     pub user_requests: u64,
     /// Different logins among them: equal to `user_requests` when no login was asked twice.
     pub distinct_logins: u64,
@@ -45,6 +51,8 @@ pub struct Stats {
     pub hangs: u64,
     /// Requests that waited for a free slot under `max_in_flight`.
     pub queued_for_limit: u64,
+    /// Requests refused: malformed (400), unknown path (404), wrong method (405), a head or
+    /// body too large (431, 413).
     pub bad_requests: u64,
     /// Connections the kernel had ready but the server could not accept (out of file
     /// descriptors); it retries a moment later.
@@ -55,6 +63,8 @@ struct State {
     config: Config,
     limit: Option<Semaphore>,
     counters: Mutex<Counters>,
+    /// HTTPS instead of HTTP: the TLS handshake comes first on every connection.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 #[derive(Default)]
@@ -69,6 +79,7 @@ impl State {
             limit: config.max_in_flight.map(Semaphore::new),
             config,
             counters: Mutex::new(Counters::default()),
+            tls: None,
         }
     }
 
@@ -115,10 +126,10 @@ impl Drop for OpenConnection {
     }
 }
 
-/// Binds `127.0.0.1` on a port the OS picks. Call inside a tokio runtime.
-fn bind(config: &Config) -> std::io::Result<TcpListener> {
+/// Binds `127.0.0.1` on `port` (0: a port the OS picks). Call inside a tokio runtime.
+fn bind(config: &Config, port: u16) -> std::io::Result<TcpListener> {
     let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
     socket.listen(config.backlog)
 }
 
@@ -146,55 +157,109 @@ async fn serve(listener: TcpListener, state: Arc<State>, stop: impl Future<Outpu
     }
 }
 
-async fn handle_connection(mut stream: TcpStream, open: OpenConnection) {
-    let state = Arc::clone(&open.0);
-    let request = match tokio::time::timeout(IDLE_TIMEOUT, read_request_line(&mut stream)).await {
-        Ok(Some(line)) => protocol::parse_request(&line),
-        _ => return,
+/// One connection: hyper reads the head (at most `MAX_HEAD_BYTES`), calls [`answer`], writes
+/// the reply with `Connection: close`, and closes.
+async fn handle_connection(stream: TcpStream, open: OpenConnection) {
+    let served = match &open.0.tls {
+        None => serve_http(TokioIo::new(stream), &open.0).await,
+        Some(tls) => match tokio::time::timeout(IDLE_TIMEOUT, tls.accept(stream)).await {
+            Ok(Ok(stream)) => serve_http(TokioIo::new(stream), &open.0).await,
+            // A failed handshake is the client's business (it says why on its side).
+            _ => Ok(()),
+        },
     };
-    let reply = match request {
-        Request::User(login) => answer_user(&state, login).await,
-        Request::Stats => {
-            let mut stats = state.stats();
-            stats.open_connections = stats.open_connections.saturating_sub(1);
-            format!("200 {}\n", serde_json::to_string(&stats).unwrap_or_default())
-        }
-        Request::ResetStats => {
-            state.reset();
-            "200 {\"reset\":true}\n".to_string()
-        }
-        Request::Bad => {
-            state.counters().stats.bad_requests += 1;
-            protocol::error_reply(400, "bad request")
-        }
-    };
-    // The client may have given up (timed out) already: then there is nobody to tell.
-    let _ = stream.write_all(reply.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    // hyper answered a malformed or oversized head itself (400, 431): count it.
+    if let Err(error) = served
+        && (error.is_parse() || error.is_parse_too_large())
+    {
+        open.0.counters().stats.bad_requests += 1;
+    }
     drop(open);
 }
 
-/// Reads up to the first newline; `None` if the client closed first.
-async fn read_request_line(stream: &mut TcpStream) -> Option<String> {
-    // A small fixed buffer: ten thousand waiting connections cost ten thousand of these.
-    let mut buffer = [0u8; MAX_REQUEST_BYTES];
-    let mut filled = 0;
-    loop {
-        let read = stream.read(&mut buffer[filled..]).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        filled += read;
-        if let Some(end) = buffer[..filled].iter().position(|&b| b == b'\n') {
-            return Some(String::from_utf8_lossy(&buffer[..end]).into_owned());
-        }
-        if filled == buffer.len() {
-            return Some(String::new()); // too long: a bad request
-        }
-    }
+async fn serve_http<T>(io: T, state: &Arc<State>) -> hyper::Result<()>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let state = Arc::clone(state);
+    let service = hyper::service::service_fn(move |request| answer(Arc::clone(&state), request));
+    hyper::server::conn::http1::Builder::new()
+        .keep_alive(false)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .serve_connection(io, service)
+        .await
 }
 
-async fn answer_user(state: &Arc<State>, login: String) -> String {
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut reply = Response::new(Full::new(body.into()));
+    *reply.status_mut() = status;
+    let headers = reply.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::SERVER, HeaderValue::from_static("slowserver"));
+    reply
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Reply {
+    // Serializing plain strings and numbers cannot fail.
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    reply(status, "application/json; charset=utf-8", body)
+}
+
+/// A refusal, counted as a bad request: `400`, `404`, `405`, `413`.
+fn refuse(state: &State, status: StatusCode, why: &'static str) -> Reply {
+    state.counters().stats.bad_requests += 1;
+    reply(status, "text/plain; charset=utf-8", format!("{why}\n"))
+}
+
+/// Routes one request (see the table in [`crate::protocol`]).
+async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, Infallible> {
+    let declared_body = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    // Bodies are never read: one too large to ignore, or of unknown length, is refused.
+    if declared_body > MAX_BODY_BYTES || request.headers().contains_key(header::TRANSFER_ENCODING) {
+        return Ok(refuse(
+            &state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "this server reads no request bodies",
+        ));
+    }
+    let path = request.uri().path();
+    let reply = match (request.method(), path) {
+        (&Method::GET, "/stats") => {
+            let mut stats = state.stats();
+            stats.open_connections = stats.open_connections.saturating_sub(1);
+            json(StatusCode::OK, &stats)
+        }
+        (&Method::POST, "/stats/reset") => {
+            state.reset();
+            json(StatusCode::OK, &serde_json::json!({ "reset": true }))
+        }
+        (&Method::GET, _) if let Some(login) = path.strip_prefix("/users/") => {
+            if protocol::is_valid_login(login) {
+                answer_user(&state, login.to_string()).await
+            } else {
+                refuse(
+                    &state,
+                    StatusCode::BAD_REQUEST,
+                    "a login is 1 to 64 letters, digits, '_', '-' or '.'",
+                )
+            }
+        }
+        (_, "/stats" | "/stats/reset") => refuse(&state, StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        (_, _) if path.starts_with("/users/") => refuse(&state, StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        _ => refuse(&state, StatusCode::NOT_FOUND, "not found: try /users/{login} or /stats"),
+    };
+    Ok(reply)
+}
+
+async fn answer_user(state: &Arc<State>, login: String) -> Reply {
     let plan = state.config.plan(&login);
     {
         let mut counters = state.counters();
@@ -209,7 +274,7 @@ async fn answer_user(state: &Arc<State>, login: String) -> String {
     if plan.fate == Fate::Hang {
         // A hung request holds no slot: it is lost, not being worked on.
         tokio::time::sleep(state.config.hang).await;
-        return protocol::record_reply(&state.config.record(&login));
+        return json(StatusCode::OK, &state.config.record(&login));
     }
     // At most `max_in_flight` requests are worked on at once; the rest wait here for a slot.
     let _slot = match &state.limit {
@@ -225,10 +290,14 @@ async fn answer_user(state: &Arc<State>, login: String) -> String {
     let mut counters = state.counters();
     if plan.fate == Fate::Error {
         counters.stats.errors_sent += 1;
-        protocol::error_reply(503, "service unavailable")
+        reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            "service unavailable\n",
+        )
     } else {
         counters.stats.records_sent += 1;
-        protocol::record_reply(&state.config.record(&login))
+        json(StatusCode::OK, &state.config.record(&login))
     }
 }
 
@@ -248,13 +317,37 @@ pub struct Server {
 impl Server {
     /// Starts serving; returns once the port is listening.
     pub fn start(config: Config) -> std::io::Result<Server> {
+        Server::start_with(config, None)
+    }
+
+    /// Starts serving HTTPS with this certificate chain and private key (PEM), for tests of
+    /// the clients' TLS: a client must trust the chain's authority to get an answer.
+    pub fn start_tls(config: Config, certificate_pem: &str, key_pem: &str) -> std::io::Result<Server> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+        let chain = CertificateDer::pem_slice_iter(certificate_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("the certificate: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| invalid(format!("the key: {e}")))?;
+        let tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
+            .map_err(|e| invalid(format!("TLS: {e}")))?;
+        Server::start_with(config, Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))))
+    }
+
+    fn start_with(config: Config, tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<Server> {
         config
             .validate()
             .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         let runtime = current_thread_runtime()?;
-        let listener = runtime.block_on(async { bind(&config) })?;
+        let listener = runtime.block_on(async { bind(&config, 0) })?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::new(config));
+        let state = Arc::new(State {
+            tls,
+            ..State::new(config)
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = Arc::clone(&state);
         let thread = std::thread::Builder::new()
@@ -373,16 +466,14 @@ impl ServerProcess {
         &self.config
     }
 
-    /// Asks the server for its figures (`GET stats`).
+    /// Asks the server for its figures (`GET /stats`).
     pub fn stats(&self) -> anyhow::Result<Stats> {
-        let reply = client::control(self.addr, "GET stats").context("asking the server for its figures")?;
-        let (_, body) = protocol::split_reply(&reply)?;
-        serde_json::from_str(body).context("the server's figures did not parse")
+        client::stats(self.addr).context("asking the server for its figures")
     }
 
-    /// Zeroes the server's counters (`RESET stats`), to measure the next run alone.
+    /// Zeroes the server's counters (`POST /stats/reset`), to measure the next run alone.
     pub fn reset_stats(&self) -> anyhow::Result<()> {
-        client::control(self.addr, "RESET stats").context("resetting the server's figures")?;
+        client::reset_stats(self.addr).context("resetting the server's figures")?;
         Ok(())
     }
 
@@ -417,7 +508,7 @@ fn serve_in_this_process(config: Config, ready_write: OwnedFd) -> i32 {
         let (listener, terminate) = runtime.block_on(async {
             // Listen for SIGTERM before saying "ready", so that no stop request can be missed.
             let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            Ok::<_, std::io::Error>((bind(&config)?, terminate))
+            Ok::<_, std::io::Error>((bind(&config, 0)?, terminate))
         })?;
         Ok((runtime, listener, terminate))
     });
@@ -442,6 +533,34 @@ fn serve_in_this_process(config: Config, ready_write: OwnedFd) -> i32 {
     }));
     drop(runtime);
     0
+}
+
+/// The server in the foreground of this process, for `cargo run -p slowserver`: binds
+/// `127.0.0.1:port` (0: a port the OS picks), calls `ready` with the address, and serves until
+/// SIGINT (Ctrl-C) or SIGTERM. Returns the final figures; the port is closed on return.
+pub fn serve_in_foreground(config: Config, port: u16, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<Stats> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    let runtime = current_thread_runtime().context("could not start the server's event loop")?;
+    let state = Arc::new(State::new(config));
+    let serving = Arc::clone(&state);
+    runtime.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
+        let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
+        let listener = bind(&serving.config, port).with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
+        ready(listener.local_addr()?);
+        serve(listener, serving, async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+        .await;
+        anyhow::Ok(())
+    })?;
+    // Dropping the runtime closes every connection still waiting.
+    drop(runtime);
+    Ok(state.stats())
 }
 
 #[cfg(test)]
@@ -508,18 +627,102 @@ mod tests {
         assert_eq!(hangs.stop().hangs, 1);
     }
 
+    /// Sends `bytes` on a connection of its own; the status of the reply.
+    fn status_of(server: &Server, bytes: &[u8]) -> u16 {
+        let mut connection = Connection::open(server.addr(), Duration::from_secs(10)).unwrap();
+        connection.send_raw(bytes).unwrap();
+        let reply = connection.receive_reply().unwrap();
+        protocol::split_reply(&reply).unwrap().0
+    }
+
     #[test]
-    fn bad_requests_get_400() {
+    fn bad_requests_are_refused_and_counted() {
+        let server = Server::start(quick_config()).unwrap();
+        let big_head = format!("GET /users/ada HTTP/1.1\r\nX-Big: {}\r\n\r\n", "x".repeat(10_000));
+        let cases: [(&[u8], u16); 6] = [
+            (b"GET /users/../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            (b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+            (b"DELETE /users/ada HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+            (
+                b"GET /users/ada HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n",
+                413,
+            ),
+            (b"this is not HTTP\r\n\r\n", 400),
+            (big_head.as_bytes(), 431),
+        ];
+        for (bytes, status) in cases {
+            assert_eq!(
+                status_of(&server, bytes),
+                status,
+                "{}",
+                String::from_utf8_lossy(&bytes[..30])
+            );
+        }
+        let stats = client::stats(server.addr()).unwrap();
+        assert_eq!(stats.bad_requests, 6);
+        assert_eq!(stats.user_requests, 0);
+    }
+
+    #[test]
+    fn every_reply_closes_its_connection() {
         let server = Server::start(quick_config()).unwrap();
         let mut connection = Connection::open(server.addr(), Duration::from_secs(10)).unwrap();
-        connection.send_line("GET user ../etc/passwd").unwrap();
-        assert!(connection.receive_reply().unwrap().starts_with("400 "));
-        let reply = client::control(server.addr(), "GET stats").unwrap();
-        let (status, body) = protocol::split_reply(&reply).unwrap();
-        assert_eq!(status, 200);
-        let stats: Stats = serde_json::from_str(body).unwrap();
-        assert_eq!(stats.bad_requests, 1);
-        assert_eq!(stats.user_requests, 0);
+        // Two requests on one connection: the server answers the first and closes.
+        let twice = format!("{}{}", protocol::user_request("ada"), protocol::user_request("bob"));
+        connection.send_raw(twice.as_bytes()).unwrap();
+        let reply = connection.receive_reply().unwrap();
+        assert!(reply.to_ascii_lowercase().contains("connection: close"), "{reply}");
+        assert_eq!(protocol::parse_reply(&reply).unwrap().login, "ada");
+        assert_eq!(server.stop().user_requests, 1);
+    }
+
+    #[test]
+    fn https_is_answered_to_clients_that_trust_the_certificate_and_only_to_them() {
+        use crate::client::{AsyncClient, Trust, blocking_client, fetch_blocking};
+        let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let config = quick_config();
+        let server = Server::start_tls(
+            config.clone(),
+            &generated.cert.pem(),
+            &generated.signing_key.serialize_pem(),
+        )
+        .unwrap();
+        let url = format!("https://localhost:{}/users/ada", server.addr().port());
+        let trusted = Trust::Only(Arc::new(vec![generated.cert.der().clone()]));
+        let timeout = Duration::from_secs(10);
+        assert_eq!(
+            fetch_blocking(&blocking_client(timeout, &trusted), &url, timeout),
+            Ok(config.record("ada"))
+        );
+        let refused = fetch_blocking(&blocking_client(timeout, &Trust::WebPki), &url, timeout).unwrap_err();
+        assert!(matches!(refused, FetchError::Connect(_)), "{refused:?}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = AsyncClient::new(&trusted).unwrap();
+        assert_eq!(runtime.block_on(client.fetch(&url)), Ok(config.record("ada")));
+        let untrusting = AsyncClient::new(&Trust::WebPki).unwrap();
+        assert!(matches!(
+            runtime.block_on(untrusting.fetch(&url)),
+            Err(FetchError::Connect(_))
+        ));
+        assert_eq!(server.stop().records_sent, 2);
+    }
+
+    #[test]
+    fn the_async_client_gets_the_same_record() {
+        let config = quick_config();
+        let server = Server::start(config.clone()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let record = runtime
+            .block_on(crate::client::fetch_user_async(server.addr(), "eve"))
+            .unwrap();
+        assert_eq!(record, config.record("eve"));
+        assert_eq!(server.stop().open_connections, 0);
     }
 
     #[test]
@@ -580,7 +783,7 @@ mod tests {
         fetch_user(server.addr(), "dave", Duration::from_secs(10)).unwrap();
         let stats = server.stats();
         assert_eq!((stats.user_requests, stats.distinct_logins), (2, 1));
-        client::control(server.addr(), "RESET stats").unwrap();
+        client::reset_stats(server.addr()).unwrap();
         let stats = server.stats();
         assert_eq!(
             (stats.user_requests, stats.distinct_logins, stats.records_sent),

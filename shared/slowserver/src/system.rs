@@ -48,15 +48,16 @@ pub fn open_files_now() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
 }
 
-/// How many more threads (tasks, to the kernel) may start on this machine, and what limits it.
+/// How many more threads (tasks, to the kernel) may start here, and what limits it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TaskRoom {
-    /// Threads and processes running now, on the whole machine.
+    /// Tasks that count against the limit now: this user's own for a per-user limit, the
+    /// cgroup's for `pids.max`, the machine's for `kernel.threads-max`.
     pub tasks_now: u64,
     /// The tightest limit on tasks.
     pub limit: u64,
     /// Which limit that is.
-    pub limited_by: &'static str,
+    pub limited_by: String,
 }
 
 impl TaskRoom {
@@ -64,31 +65,22 @@ impl TaskRoom {
     pub fn free(&self, spare: u64) -> u64 {
         self.limit.saturating_sub(self.tasks_now).saturating_sub(spare)
     }
+
+    /// What to leave for others: a tenth of the limit, between 8 and 1,000 tasks.
+    pub fn margin(&self) -> u64 {
+        (self.limit / 10).clamp(8, 1000)
+    }
 }
 
-/// The machine's room for more threads: the smallest of `kernel.pid_max` (every thread needs
-/// an id), `kernel.threads-max` and this user's `RLIMIT_NPROC`, against the tasks running now.
+/// The room for more threads here: the tightest of the limits `course::limits` reads (the
+/// per-user process limit against this user's tasks, a cgroup's `pids.max` against the
+/// cgroup's, `kernel.threads-max` against the machine's), each counting what it counts.
 pub fn task_room() -> Option<TaskRoom> {
-    // /proc/loadavg: "0.10 0.20 0.30 2/345 6789": runnable/all tasks in its fourth field.
-    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let tasks_now: u64 = loadavg.split_whitespace().nth(3)?.split_once('/')?.1.parse().ok()?;
-    let mut limits = vec![
-        ("kernel.pid_max", read_number("/proc/sys/kernel/pid_max")),
-        ("kernel.threads-max", read_number("/proc/sys/kernel/threads-max")),
-    ];
-    if let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NPROC)
-        && soft != nix::libc::RLIM_INFINITY
-    {
-        limits.push(("the user's process limit (ulimit -u)", Some(soft)));
-    }
-    let (limited_by, limit) = limits
-        .into_iter()
-        .filter_map(|(name, value)| Some((name, value?)))
-        .min_by_key(|(_, value)| *value)?;
+    let limit = course::limits::tightest_task_limit()?;
     Some(TaskRoom {
-        tasks_now,
-        limit,
-        limited_by,
+        tasks_now: limit.used,
+        limit: limit.limit,
+        limited_by: limit.name,
     })
 }
 
