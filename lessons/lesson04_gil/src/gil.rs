@@ -1,304 +1,250 @@
-//! The global interpreter lock: one lock that a thread must hold to run bytecode.
+//! A global interpreter lock (GIL): one lock that a thread must hold to run bytecode.
 //!
-//! It follows the two rules of `schedule.rs`. **Fairness**: a thread that wants the GIL takes
-//! a ticket and the GIL goes to the tickets in order; on release the GIL belongs to the next
-//! ticket at once (a forced switch: the thread that let go cannot take it back ahead of the
-//! waiters), so every waiter is served after at most one turn of each thread ahead of it and
-//! none can starve. **Switch interval**: the first waiter in line waits one switch interval,
-//! then sets the drop request; the holder sees it between two bytecode steps and lets go.
-//! A thread about to block (sleep, read a socket) lets go without being asked.
+//! CPython keeps its objects consistent with one lock instead of a lock per object. This file
+//! builds one and uses it, in lecture order:
 //!
-//! With [`Gil::disabled`] every call does nothing: the interpreter then runs free-threaded, as
-//! CPython 3.13's `--disable-gil` build does.
+//! 1. **The lock**, first come, first served: a thread that wants it takes a ticket, and a
+//!    thread that lets go hands it straight to the next ticket, so no thread starves.
+//! 2. **The switch interval**: the first waiter in line waits one interval, then asks the
+//!    holder to drop the GIL; the holder looks between two bytecode steps and lets go.
+//! 3. **Waiting on I/O**: a thread about to block drops the GIL on its own (`release_around`).
+//! 4. **CPU-bound threads with and without it**, one signature, and **a process**, which has
+//!    an interpreter, and so a GIL, of its own.
+//!
+//! The interpreter that runs the steps (`interpreter.rs`), the model that predicts who holds
+//! the GIL when (`schedule.rs`) and the bookkeeping of turns (`turns.rs`) are harness.
 
-use crate::schedule::{Span, Tickets, should_ask_to_drop};
-use serde::Serialize;
+use crate::interpreter::{Interpreter, Op, ThreadReport};
+use crate::turns::Record;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread;
 use std::time::{Duration, Instant};
 
-/// The lock, its queue and what it counted.
-#[derive(Debug)]
+/// The lock and its line. [`Gil::disabled`] makes every call do nothing: a free-threaded
+/// interpreter, as CPython 3.13's `--disable-gil` build.
+#[derive(Default)]
 pub struct Gil {
     enabled: bool,
     switch_interval: Duration,
     state: Mutex<State>,
     /// Signalled whenever the GIL changes hands.
     turn_changed: Condvar,
-    /// CPython's `gil_drop_request`: set by the first waiter after a switch interval, read by
-    /// the holder between steps.
+    /// CPython's `gil_drop_request`: set by the first waiter, read by the holder between steps.
     drop_request: AtomicBool,
-    started: Instant,
-    record_spans: bool,
 }
 
-#[derive(Debug, Default)]
+/// Rule 1, first come, first served: a ticket dispenser and a "now serving" sign.
+#[derive(Default)]
 struct State {
-    tickets: Tickets,
-    /// The thread holding the GIL now, since when.
-    holder: Option<(usize, Instant)>,
-    last_holder: Option<usize>,
-    stats: GilStats,
-    spans: Vec<Span>,
-}
-
-/// What the GIL counted over a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct GilStats {
-    /// Times a thread took the GIL.
-    pub acquisitions: u64,
-    /// Hand-overs from one thread to a different one.
-    pub switches: u64,
-    /// Times a waiter asked the holder to let go.
-    pub drop_requests: u64,
-    /// Times a holder let go because it was asked.
-    pub forced_releases: u64,
-    /// The most turns any thread had to wait for, when it asked (bounded waiting: never more
-    /// than the number of other threads).
-    pub most_turns_waited: u64,
-    /// The longest any thread waited for the GIL, in seconds.
-    pub longest_wait_s: f64,
-}
-
-/// One thread's turns: how often it held the GIL and how long it waited for it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct TurnStats {
-    pub turns: u64,
-    /// The most turns of other threads it waited through before one of its own.
-    pub most_turns_waited: u64,
-    /// Its longest wait for the GIL, in seconds.
-    pub longest_wait_s: f64,
+    next_ticket: u64,
+    now_serving: u64,
+    last_hand_over: Option<Instant>,
+    /// What the GIL counted (turns, waits, hand-overs): harness, see `turns.rs`.
+    record: Record,
 }
 
 impl Gil {
     /// A GIL whose first waiter asks for it after `switch_interval`.
     pub fn new(switch_interval: Duration) -> Self {
+        let enabled = true;
         Gil {
-            enabled: true,
+            enabled,
             switch_interval,
-            state: Mutex::new(State::default()),
-            turn_changed: Condvar::new(),
-            drop_request: AtomicBool::new(false),
-            started: Instant::now(),
-            record_spans: false,
+            ..Gil::default()
         }
     }
 
     /// No GIL at all: threads run their steps whenever the OS runs them.
     pub fn disabled() -> Self {
-        Gil {
-            enabled: false,
-            ..Gil::new(Duration::ZERO)
-        }
-    }
-
-    /// Also keeps every turn (who held the GIL from when to when), to draw a timeline.
-    pub fn recording_turns(mut self) -> Self {
-        self.record_spans = true;
-        self
-    }
-
-    pub fn stats(&self) -> GilStats {
-        self.lock_state().stats
-    }
-
-    /// Every turn so far, when recording.
-    pub fn spans(&self) -> Vec<Span> {
-        self.lock_state().spans.clone()
+        Gil::default()
     }
 
     /// Waits for the GIL as interpreter thread `thread`; it is released when the guard drops.
     pub fn acquire(&self, thread: usize) -> Held<'_> {
-        let mut held = Held {
-            gil: self,
-            thread,
-            turns: TurnStats::default(),
-        };
-        held.take();
-        held
+        self.take(thread);
+        Held { gil: self, thread }
     }
 
-    /// Threads waiting for the GIL right now (the holder not included).
-    #[cfg(test)]
-    pub fn waiting(&self) -> u64 {
-        self.lock_state().tickets.waiting()
+    /// A copy of what the GIL counted so far.
+    pub fn record(&self) -> Record {
+        self.state().record.clone()
     }
 
-    fn lock_state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, State> {
         // No code panics while holding this lock; if one did, the counts would still be whole.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues for the GIL and waits for this ticket's turn; returns (turns waited, time waited).
-    fn take(&self, thread: usize) -> (u64, Duration) {
+    /// Takes a ticket and waits for its turn (rule 1); first in line, asks after an interval.
+    fn take(&self, thread: usize) {
+        if !self.enabled {
+            return;
+        }
         let asked_at = Instant::now();
-        let mut state = self.lock_state();
-        let ticket = state.tickets.take();
-        let turns_ahead = state.tickets.turns_before(ticket);
-        // While first in line: during whose turn, and since when (a hand-over restarts the clock).
-        let mut front: Option<(u64, Duration)> = None;
-        while !state.tickets.is_turn_of(ticket) {
-            if !state.tickets.is_next(ticket) {
+        let mut state = self.state();
+        let ticket = state.next_ticket; // take a ticket
+        state.next_ticket += 1;
+        let turns_ahead = ticket - state.now_serving;
+        while state.now_serving != ticket {
+            if ticket != state.now_serving + 1 {
                 state = self.turn_changed.wait(state).unwrap_or_else(|e| e.into_inner());
-                continue;
+                continue; // not first in line: wait for the next hand-over
             }
-            // First in line: the clock runs from when we got here or from the last hand-over.
-            let serving = state.tickets.now_serving();
-            let front_since = match front {
-                Some((turn, since)) if turn == serving => since,
-                _ => {
-                    let now = self.started.elapsed();
-                    front = Some((serving, now));
-                    now
-                }
-            };
-            let now = self.started.elapsed();
-            if should_ask_to_drop(front_since, now, self.switch_interval) {
-                // Relaxed: the flag only tells the holder to come to the lock; everything
-                // handed over with the GIL is ordered by the mutex in `give` and here.
+            // Rule 2: first in line since we got here, or since the last hand-over.
+            let since = state.last_hand_over.map_or(asked_at, |at| at.max(asked_at));
+            let mut timeout = (since + self.switch_interval).saturating_duration_since(Instant::now());
+            if timeout.is_zero() {
+                // A whole interval: ask the holder to let go. Relaxed: the flag only calls the
+                // holder to the lock; what is handed over with the GIL is ordered by the mutex.
                 if !self.drop_request.swap(true, Ordering::Relaxed) {
-                    state.stats.drop_requests += 1;
+                    state.record.asked_to_drop();
                 }
-                // Wait for the hand-over, but look again after another interval: a new holder
-                // that was slow to wake may have cleared a request meant for the next turn.
-                state = self
-                    .turn_changed
-                    .wait_timeout(state, self.switch_interval)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            } else {
-                let left = (front_since + self.switch_interval).saturating_sub(now);
-                state = self
-                    .turn_changed
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                // Look again after an interval: a new holder slow to wake may clear the request.
+                timeout = self.switch_interval;
             }
+            let woken = self.turn_changed.wait_timeout(state, timeout);
+            state = woken.unwrap_or_else(|e| e.into_inner()).0;
         }
         // Our turn. A drop request made for us has been served; one made later starts afresh.
-        // Relaxed, as for every use of the flag: the mutex we hold orders the hand-over.
         self.drop_request.store(false, Ordering::Relaxed);
-        let waited = asked_at.elapsed();
-        let switched = state.last_holder.is_some_and(|last| last != thread);
-        let stats = &mut state.stats;
-        stats.acquisitions += 1;
-        stats.switches += u64::from(switched);
-        stats.most_turns_waited = stats.most_turns_waited.max(turns_ahead);
-        stats.longest_wait_s = stats.longest_wait_s.max(waited.as_secs_f64());
-        state.holder = Some((thread, Instant::now()));
-        (turns_ahead, waited)
+        state.record.took(thread, turns_ahead, asked_at.elapsed());
     }
 
     /// Ends the current turn: the next ticket's owner holds the GIL from now on.
     fn give(&self, thread: usize, forced: bool) {
-        let mut state = self.lock_state();
-        if let Some((holder, since)) = state.holder.take() {
-            debug_assert_eq!(holder, thread, "only the holder releases the GIL");
-            if self.record_spans {
-                let span = Span {
-                    thread,
-                    start: since.duration_since(self.started),
-                    end: self.started.elapsed(),
-                };
-                state.spans.push(span);
-            }
+        if !self.enabled {
+            return;
         }
-        state.last_holder = Some(thread);
-        state.stats.forced_releases += u64::from(forced);
-        state.tickets.next_turn();
+        let mut state = self.state();
+        state.record.gave(thread, forced);
+        state.now_serving += 1; // ← a hand-over, not an unlock: a waiter cannot be overtaken
+        state.last_hand_over = Some(Instant::now());
         drop(state);
         self.turn_changed.notify_all();
     }
 }
 
-/// The GIL, held by one interpreter thread. Dropping it releases the GIL.
-#[derive(Debug)]
+/// The GIL, held by interpreter thread `thread`. Dropping it releases the GIL.
 pub struct Held<'a> {
     gil: &'a Gil,
     thread: usize,
-    turns: TurnStats,
 }
 
 impl Held<'_> {
-    fn take(&mut self) {
-        if !self.gil.enabled {
-            return;
-        }
-        let (turns_ahead, waited) = self.gil.take(self.thread);
-        self.turns.turns += 1;
-        self.turns.most_turns_waited = self.turns.most_turns_waited.max(turns_ahead);
-        self.turns.longest_wait_s = self.turns.longest_wait_s.max(waited.as_secs_f64());
-    }
-
     /// Between two steps: if a waiter asked for the GIL, let go and queue again behind it.
-    /// Returns true when the GIL changed hands.
-    pub fn check_drop_request(&mut self) -> bool {
+    pub fn check_drop_request(&mut self) {
         // Relaxed: a stale `false` only delays the hand-over to the next step boundary.
-        if !self.gil.enabled || !self.gil.drop_request.load(Ordering::Relaxed) {
-            return false;
+        if self.gil.drop_request.load(Ordering::Relaxed) {
+            self.gil.give(self.thread, true);
+            self.gil.take(self.thread);
         }
-        self.gil.give(self.thread, true);
-        self.take();
-        true
     }
 
-    /// Runs a blocking call with the GIL released, then takes the GIL back.
+    /// Rule 3: runs a blocking call (a sleep, a socket read) with the GIL released, then takes
+    /// the GIL back, as CPython's `Py_BEGIN_ALLOW_THREADS` ... `Py_END_ALLOW_THREADS`.
     pub fn release_around<T>(&mut self, blocking: impl FnOnce() -> T) -> T {
-        if self.gil.enabled {
-            self.gil.give(self.thread, false);
-        }
+        self.gil.give(self.thread, false);
         let result = blocking();
-        self.take();
+        self.gil.take(self.thread);
         result
-    }
-
-    /// This thread's turns so far.
-    pub fn turns(&self) -> TurnStats {
-        self.turns
     }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        if self.gil.enabled {
-            self.gil.give(self.thread, false);
-        }
+        self.gil.give(self.thread, false);
     }
+}
+
+/// CPU-bound threads under one GIL: thread `i` runs `programs[i]`; they take turns.
+pub fn threads_with_gil(programs: &[Vec<Op>], switch_interval: Duration) -> io::Result<Ran> {
+    run_threads(Interpreter::new(Gil::new(switch_interval)), programs)
+}
+
+/// The same threads on an interpreter without a GIL: they run at the same time.
+pub fn threads_without_gil(programs: &[Vec<Op>], _switch_interval: Duration) -> io::Result<Ran> {
+    run_threads(Interpreter::new(Gil::disabled()), programs) // ← the only change: no GIL
+}
+
+/// What each worker process runs: an interpreter of its own, and so a GIL of its own, which
+/// no other process waits for. (`processes.rs` forks the processes and collects the answers.)
+pub fn in_own_process(program: &[Op], switch_interval: Duration) -> Ran {
+    let interpreter = Interpreter::new(Gil::new(switch_interval)); // ← a GIL per process
+    let threads = vec![interpreter.run_thread(0, program)];
+    Ran { threads, interpreter }
+}
+
+/// An interpreter after its threads ran: each thread's report, and the interpreter's counts.
+pub struct Ran {
+    pub threads: Vec<ThreadReport>,
+    pub interpreter: Interpreter,
+}
+
+/// Runs `programs[i]` on thread `i` of `interpreter`. A thread the machine refuses is an
+/// error (the threads already started finish first); a thread's panic is passed on.
+pub fn run_threads(interpreter: Interpreter, programs: &[Vec<Op>]) -> io::Result<Ran> {
+    let threads = thread::scope(|scope| {
+        let mut workers = Vec::with_capacity(programs.len());
+        for (thread, program) in programs.iter().enumerate() {
+            let interpreter = &interpreter;
+            workers.push(thread::Builder::new().spawn_scoped(scope, move || interpreter.run_thread(thread, program))?);
+        }
+        let joined = workers.into_iter().map(|worker| worker.join());
+        let reports = joined.map(|report| report.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        io::Result::Ok(reports.collect())
+    })?;
+    Ok(Ran { threads, interpreter })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::{Interpreter, Op, checksum_of};
+    use crate::interpreter::checksum_of;
     use std::sync::atomic::AtomicU64;
 
     const MS: Duration = Duration::from_millis(1);
 
+    impl Gil {
+        /// Threads waiting for the GIL right now (the holder not included).
+        fn waiting(&self) -> u64 {
+            let state = self.state();
+            state.next_ticket.saturating_sub(state.now_serving + 1)
+        }
+    }
+
+    fn shares(n_threads: u64, steps: u64) -> Vec<Vec<Op>> {
+        (0..n_threads).map(|i| vec![Op::compute(i * steps, steps)]).collect()
+    }
+
     #[test]
     fn steps_never_overlap_under_the_gil() {
-        let interpreter = Interpreter::new(Gil::new(MS));
-        let reports: Vec<_> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..4)
-                .map(|thread| {
-                    let interpreter = &interpreter;
-                    scope.spawn(move || {
-                        let program = [Op::compute(thread as u64 * 300, 300)];
-                        interpreter.run_thread(thread, &program)
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap()).collect()
-        });
-        assert_eq!(interpreter.overlapping_steps(), 0);
-        for report in &reports {
-            assert_eq!(report.steps, 300);
-        }
-        let checksum = reports.iter().fold(0u64, |sum, r| sum.wrapping_add(r.checksum));
+        let ran = threads_with_gil(&shares(4, 300), MS).unwrap();
+        assert_eq!(ran.interpreter.overlapping_steps(), 0);
+        assert!(ran.threads.iter().all(|report| report.steps == 300));
+        let checksum = ran.threads.iter().fold(0u64, |sum, r| sum.wrapping_add(r.checksum));
         assert_eq!(checksum, checksum_of(0, 1200));
-        let stats = interpreter.gil().stats();
         // Bounded waiting: nobody waited for more turns than there are other threads.
+        let stats = ran.interpreter.gil().stats();
         assert!(stats.most_turns_waited <= 3, "{stats:?}");
-        assert!(reports.iter().all(|r| r.turns.most_turns_waited <= 3));
+        assert!(ran.threads.iter().all(|r| r.turns.most_turns_waited <= 3));
+    }
+
+    #[test]
+    fn every_version_computes_the_same_answer() {
+        let sum = |ran: &Ran| ran.threads.iter().fold(0u64, |sum, r| sum.wrapping_add(r.checksum));
+        let with_gil = threads_with_gil(&shares(3, 200), MS).unwrap();
+        let without = threads_without_gil(&shares(3, 200), MS).unwrap();
+        let alone = in_own_process(&[Op::compute(0, 600)], MS);
+        assert_eq!(sum(&with_gil), checksum_of(0, 600));
+        assert_eq!(sum(&without), checksum_of(0, 600));
+        assert_eq!(sum(&alone), checksum_of(0, 600));
+        assert_eq!(
+            without.interpreter.gil().stats().acquisitions,
+            0,
+            "no GIL, nothing taken"
+        );
     }
 
     #[test]
@@ -308,7 +254,7 @@ mod tests {
         let interpreter = Interpreter::new(Gil::new(MS));
         let b_has_run = AtomicBool::new(false);
         let a_steps = AtomicU64::new(0);
-        std::thread::scope(|scope| {
+        thread::scope(|scope| {
             let mut held = interpreter.gil().acquire(0);
             scope.spawn(|| {
                 let mut held = interpreter.gil().acquire(1);
@@ -332,7 +278,7 @@ mod tests {
     fn waiters_are_served_in_the_order_they_came() {
         let gil = Gil::new(Duration::from_secs(60));
         let order = Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
+        thread::scope(|scope| {
             let held = gil.acquire(0);
             for thread in 1..=3 {
                 let (gil, order) = (&gil, &order);
@@ -342,7 +288,7 @@ mod tests {
                 });
                 // Let this thread queue before the next one comes.
                 while gil.waiting() < thread as u64 {
-                    std::thread::yield_now();
+                    thread::yield_now();
                 }
             }
             drop(held);
@@ -355,7 +301,7 @@ mod tests {
     fn blocking_releases_the_gil() {
         let gil = Gil::new(Duration::from_secs(60));
         let other_ran = AtomicBool::new(false);
-        std::thread::scope(|scope| {
+        thread::scope(|scope| {
             let mut held = gil.acquire(0);
             held.release_around(|| {
                 // With the GIL released, another thread can take it and finish.
@@ -374,8 +320,8 @@ mod tests {
     }
 
     #[test]
-    fn turns_are_recorded_when_asked() {
-        let gil = Gil::new(MS).recording_turns();
+    fn turns_are_recorded() {
+        let gil = Gil::new(MS);
         drop(gil.acquire(0));
         drop(gil.acquire(1));
         let spans = gil.spans();

@@ -1,8 +1,10 @@
-//! A tiny interpreter. Its threads run programs of two instructions: compute some "bytecode"
-//! steps (each a fixed unit of CPU work) or block on I/O. Every step runs with the GIL held,
-//! and the interpreter checks, on every step, that no two steps ever run at the same time.
+//! A tiny interpreter, the harness that puts the GIL of `gil.rs` to work. Its threads run
+//! programs of two instructions: compute some "bytecode" steps (each a fixed unit of CPU work)
+//! or block on I/O. Every step runs with the GIL held, and the interpreter checks, on every
+//! step, that no two steps ever run at the same time.
 
-use crate::gil::{Gil, Held, TurnStats};
+use crate::gil::{Gil, Held};
+use crate::turns::TurnStats;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -41,7 +43,6 @@ pub struct ThreadReport {
 }
 
 /// The interpreter: one GIL (or none) and the checks made on every step.
-#[derive(Debug)]
 pub struct Interpreter {
     gil: Gil,
     /// Threads inside a step right now.
@@ -105,7 +106,7 @@ impl Interpreter {
                 Op::Sleep(duration) => held.release_around(|| std::thread::sleep(duration)),
             }
         }
-        report.turns = held.turns();
+        report.turns = self.gil.record().turns_of(thread);
         report
     }
 
@@ -121,7 +122,7 @@ impl Interpreter {
             report.checksum = report.checksum.wrapping_add(self.step(&mut held, report.steps));
             report.steps += 1;
         }
-        report.turns = held.turns();
+        report.turns = self.gil.record().turns_of(thread);
         report
     }
 }

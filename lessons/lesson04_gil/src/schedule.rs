@@ -1,7 +1,7 @@
 //! Who holds the GIL, and when: the two rules the lesson's GIL follows, and a deterministic
 //! model that applies them in virtual time.
 //!
-//! The rules (used by the real lock in `gil.rs` and by [`simulate`] alike):
+//! The rules (the lock in `gil.rs` follows them in real time, [`simulate`] in virtual time):
 //!
 //! 1. **First come, first served.** A thread that wants the GIL takes the next [`Tickets`]
 //!    number; the GIL goes to the tickets in order. When the holder lets go, the next ticket's
@@ -47,18 +47,9 @@ impl Tickets {
         ticket == self.now_serving + 1
     }
 
-    /// How many turns come before `ticket`'s.
-    pub fn turns_before(&self, ticket: u64) -> u64 {
-        ticket.saturating_sub(self.now_serving)
-    }
-
     /// The current turn is over: the next ticket's owner holds the GIL from now on.
     pub fn next_turn(&mut self) {
         self.now_serving += 1;
-    }
-
-    pub fn now_serving(&self) -> u64 {
-        self.now_serving
     }
 
     /// Tickets taken whose turn has not come yet (the current turn not included).
@@ -291,10 +282,9 @@ mod tests {
         let mut tickets = Tickets::default();
         let (a, b, c) = (tickets.take(), tickets.take(), tickets.take());
         assert!(tickets.is_turn_of(a) && tickets.is_next(b) && !tickets.is_next(c));
-        assert_eq!((tickets.turns_before(c), tickets.waiting()), (2, 2));
+        assert_eq!(tickets.waiting(), 2);
         tickets.next_turn();
         assert!(tickets.is_turn_of(b) && tickets.is_next(c));
-        assert_eq!(tickets.now_serving(), 1);
     }
 
     #[test]

@@ -1,0 +1,117 @@
+//! Section 6: how CPU-bound threads delay a thread that answers requests (the convoy effect),
+//! at three switch intervals, without the GIL, and with the computing in other processes.
+
+use super::plural;
+use crate::Params;
+use crate::convoy::{ConvoySetup, measure_convoy};
+use crate::programs::check_one_at_a_time;
+use course::Lesson;
+use course::chart::Bars;
+use course::timing::{Latencies, format};
+use std::time::Duration;
+
+/// The latencies measured for each setup, in order, and where the summary's three are.
+pub struct ConvoyResults {
+    pub setups: Vec<(ConvoySetup, Latencies)>,
+    /// CPU-bound threads under the GIL at the chosen switch interval.
+    pub with_gil: usize,
+    pub without_gil: usize,
+    pub processes: usize,
+}
+
+pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
+    let (n_neighbours, switch_interval) = (p.n_threads, p.switch_interval);
+    lesson.say(format_args!(
+        "  A client sends {} over a socket, one every 1–3 ms; an interpreter thread blocks reading \
+         them (GIL released), then needs the GIL for one step to answer. Its neighbours:",
+        plural(p.requests, "request")
+    ));
+    let neighbours = plural(n_neighbours, "CPU-bound thread");
+    let mut intervals: Vec<Duration> = vec![
+        (switch_interval / 5).max(Duration::from_millis(1)),
+        switch_interval,
+        (switch_interval * 4).min(Duration::from_millis(400)),
+    ];
+    intervals.dedup();
+    let mut setups = vec![
+        ConvoySetup {
+            name: format!("alone, GIL {}", format::duration(switch_interval)),
+            switch_interval: Some(switch_interval),
+            cpu_neighbours: 0,
+            in_processes: false,
+        },
+        ConvoySetup {
+            name: format!("{neighbours}, no GIL"),
+            switch_interval: None,
+            cpu_neighbours: n_neighbours,
+            in_processes: false,
+        },
+    ];
+    let mut with_gil = 0;
+    for interval in &intervals {
+        if *interval == switch_interval {
+            with_gil = setups.len();
+        }
+        setups.push(ConvoySetup {
+            name: format!("{neighbours}, GIL {}", format::duration(*interval)),
+            switch_interval: Some(*interval),
+            cpu_neighbours: n_neighbours,
+            in_processes: false,
+        });
+    }
+    let processes = setups.len();
+    setups.push(ConvoySetup {
+        name: format!("{}, own GILs", plural(n_neighbours, "CPU-bound process")),
+        switch_interval: Some(switch_interval),
+        cpu_neighbours: n_neighbours,
+        in_processes: true,
+    });
+
+    let mut results = Vec::new();
+    let mut gil_stats = serde_json::Map::new();
+    for setup in setups {
+        let run = measure_convoy(&setup, p.requests, lesson.seed())?;
+        if setup.switch_interval.is_some() {
+            check_one_at_a_time(run.overlapping_steps)?;
+        }
+        gil_stats.insert(setup.name.clone(), serde_json::to_value(run.gil)?);
+        results.push((setup, run.latencies));
+    }
+    let rows: Vec<(&str, &Latencies)> = results
+        .iter()
+        .map(|(setup, latencies)| (setup.name.as_str(), latencies))
+        .collect();
+    lesson.latencies("latency", &rows);
+    lesson.say("");
+    lesson.say("  Median reply time:");
+    let mut bars = Bars::new().width(30);
+    for (setup, latencies) in &results {
+        let p50 = latencies.summary().p50;
+        bars.row(&setup.name, p50.as_secs_f64(), format::duration(p50));
+    }
+    lesson.bars(&bars);
+    lesson.figure("gil", gil_stats);
+    lesson.figure(
+        "switch_intervals_ms",
+        intervals.iter().map(|i| i.as_millis() as u64).collect::<Vec<_>>(),
+    );
+    let p50 = |index: usize| results.get(index).map_or(Duration::ZERO, |(_, l)| l.summary().p50);
+    lesson.notice(&format!(
+        "Back from its read, the I/O thread queues behind the CPU-bound threads and waits about a \
+         switch interval for each one ahead of it: {} alone, {} next to {neighbours} under a {} \
+         GIL, in step with --switch-interval. Without the GIL ({}), or with the computing in \
+         other processes ({}), the reply is quick again.",
+        format::duration(p50(0)),
+        format::duration(p50(with_gil)),
+        format::duration(switch_interval),
+        format::duration(p50(1)),
+        format::duration(p50(processes)),
+    ));
+    p.convoy = Some(ConvoyResults {
+        setups: results,
+        with_gil,
+        without_gil: 1,
+        processes,
+    });
+    Ok(())
+}
