@@ -1,10 +1,18 @@
 //! Homework for lesson 03. Complete `src/exercise.rs`, then check your work with
-//! `scripts/homework.sh 03` (it runs `tests/check.rs`).
+//! `cargo homework 03` (it runs `tests/check.rs`).
 
 #[cfg(not(feature = "reference"))]
 mod exercise;
+// The reference solution, kept with the homework runner: `cargo homework 03` says where once
+// your version passes. The course's own CI builds it in place of yours (`--features reference`).
 #[cfg(feature = "reference")]
-#[path = "solution.rs"]
+#[path = "../../../../shared/homework/exercises/lesson03_race/reference.rs"]
 mod exercise;
 
 pub use exercise::*;
+
+/// The reference beside your version, for the speed verdict only (`--features speed`).
+#[cfg(feature = "speed")]
+#[doc(hidden)]
+#[path = "../../../../shared/homework/exercises/lesson03_race/reference.rs"]
+pub mod reference;

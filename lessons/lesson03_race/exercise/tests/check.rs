@@ -1,14 +1,16 @@
-//! Checks for lesson 03's exercise. Run them with `scripts/homework.sh 03`.
+//! Checks for lesson 03's exercise. Run them with `cargo homework 03`.
 //!
 //! Everything here counts; nothing is timed. The `event` each thread calls before an increment
 //! tells the checks which threads run and whether they all run at once; the tallies handed to
-//! `count_locally_then_sum` tell them which thread writes where. Where threads wait for each
-//! other, a deadline only turns a hang into a failure.
+//! `count_locally_then_sum` tell them which thread writes where; the shared counter handed to
+//! the first two fixes, looked at from inside `event`, tells them whether each increment goes
+//! into it as it happens. Where threads wait for each other, a deadline only turns a hang into
+//! a failure.
 
 use lesson03_race_exercise::{Tally, count_locally_then_sum, count_with_fetch_add, count_with_mutex};
 use std::collections::HashSet;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 use testkit::Meeting;
@@ -72,11 +74,11 @@ impl EventProbe {
 type Fix = fn(usize, u64, &(dyn Fn(usize) + Sync)) -> u64;
 
 fn with_mutex(n_threads: usize, increments: u64, event: &(dyn Fn(usize) + Sync)) -> u64 {
-    count_with_mutex(n_threads, increments, event)
+    count_with_mutex(&Mutex::new(0), n_threads, increments, event)
 }
 
 fn with_fetch_add(n_threads: usize, increments: u64, event: &(dyn Fn(usize) + Sync)) -> u64 {
-    count_with_fetch_add(n_threads, increments, event)
+    count_with_fetch_add(&AtomicU64::new(0), n_threads, increments, event)
 }
 
 fn locally_then_sum(n_threads: usize, increments: u64, event: &(dyn Fn(usize) + Sync)) -> u64 {
@@ -107,7 +109,7 @@ fn assert_exact_on_every_run(name: &str, fix: Fix, hint: &str) {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 03"]
+#[ignore = "homework: run cargo homework 03"]
 fn the_mutex_version_is_exact_on_every_run() {
     assert_exact_on_every_run(
         "count_with_mutex",
@@ -117,7 +119,7 @@ fn the_mutex_version_is_exact_on_every_run() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 03"]
+#[ignore = "homework: run cargo homework 03"]
 fn the_fetch_add_version_is_exact_on_every_run() {
     assert_exact_on_every_run(
         "count_with_fetch_add",
@@ -127,7 +129,7 @@ fn the_fetch_add_version_is_exact_on_every_run() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 03"]
+#[ignore = "homework: run cargo homework 03"]
 fn the_local_version_is_exact_on_every_run() {
     assert_exact_on_every_run(
         "count_locally_then_sum",
@@ -137,7 +139,7 @@ fn the_local_version_is_exact_on_every_run() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 03"]
+#[ignore = "homework: run cargo homework 03"]
 fn every_version_runs_its_threads_at_the_same_time() {
     let fixes: [(&str, Fix); 3] = [
         ("count_with_mutex", with_mutex),
@@ -225,7 +227,7 @@ impl Drop for WatchedTally<'_> {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 03"]
+#[ignore = "homework: run cargo homework 03"]
 fn the_local_version_counts_in_tallies_of_its_own() {
     let increments = 20_000;
     for n_threads in THREAD_COUNTS {
@@ -270,6 +272,68 @@ fn the_local_version_counts_in_tallies_of_its_own() {
         assert_eq!(
             total, expected,
             "count_locally_then_sum returned {total}, but its tallies counted {expected}. Hint: return the sum of tally.total() over all threads, after joining them"
+        );
+    }
+}
+
+/// What the shared counter held when a thread was about to make one of its increments, when
+/// that was less than the thread's own earlier increments: (thread, increment, counter).
+type Behind = Mutex<Option<(usize, u64, u64)>>;
+
+/// Called from `event(thread)`: this thread's `made`-th call, so it has made `made - 1`
+/// increments, and the shared counter (read by `read`, None when it cannot be read now) must
+/// already hold at least that many.
+fn note_if_behind(behind: &Behind, thread: usize, made: u64, read: impl FnOnce() -> Option<u64>) {
+    if let Some(value) = read()
+        && value < made - 1
+    {
+        behind.lock().unwrap().get_or_insert((thread, made, value));
+    }
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 03"]
+fn every_increment_goes_into_the_shared_counter_as_it_happens() {
+    let (n_threads, increments) = (4, 20_000);
+    let hint = "each increment must reach the shared counter at once (lock, add 1, unlock; or one \
+                fetch_add); a thread that counts privately and adds its total at the end is fix 3, \
+                count_locally_then_sum, not this one";
+    // The mutex version: the counter is read with try_lock, so that a thread that holds the lock
+    // while calling event (which another check forbids) cannot deadlock this one.
+    let counter = Mutex::new(0u64);
+    let calls: Vec<AtomicU64> = (0..n_threads).map(|_| AtomicU64::new(0)).collect();
+    let behind: Behind = Mutex::new(None);
+    count_with_mutex(&counter, n_threads, increments, |thread| {
+        let Some(calls) = calls.get(thread) else { return };
+        // Relaxed: each thread counts its own calls; read back only by itself.
+        let made = calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if made > 1 && made % 64 == 2 {
+            note_if_behind(&behind, thread, made, || counter.try_lock().ok().map(|value| *value));
+        }
+    });
+    if let Some((thread, made, value)) = *behind.lock().unwrap() {
+        panic!(
+            "count_with_mutex: when thread {thread} was about to make increment {made}, the shared counter held \
+             {value}, not even its own {} earlier increments. Hint: {hint}",
+            made - 1
+        );
+    }
+    // The fetch_add version: a thread always sees its own earlier writes to one atomic.
+    let counter = AtomicU64::new(0);
+    let calls: Vec<AtomicU64> = (0..n_threads).map(|_| AtomicU64::new(0)).collect();
+    let behind: Behind = Mutex::new(None);
+    count_with_fetch_add(&counter, n_threads, increments, |thread| {
+        let Some(calls) = calls.get(thread) else { return };
+        let made = calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if made > 1 {
+            note_if_behind(&behind, thread, made, || Some(counter.load(Ordering::Relaxed)));
+        }
+    });
+    if let Some((thread, made, value)) = *behind.lock().unwrap() {
+        panic!(
+            "count_with_fetch_add: when thread {thread} was about to make increment {made}, the shared counter \
+             held {value}, not even its own {} earlier increments. Hint: {hint}",
+            made - 1
         );
     }
 }
