@@ -8,6 +8,10 @@
 //! [`crate::run`], [`kill_all`] does the same for any child a lesson forgot. As a last line of
 //! defence on Linux, each child asks the kernel to kill it if its parent dies
 //! (`PR_SET_PDEATHSIG`), which covers even a parent killed with SIGKILL.
+//!
+//! A program that starts children of its own (a Python pool's workers, a shell's commands)
+//! goes through [`spawn_group`]: it gets a process group of its own, and the whole group is
+//! killed with it, so that none of its children is left running.
 
 use anyhow::{Context, bail};
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -27,6 +31,13 @@ static CHILDREN: [AtomicI32; MAX_CHILDREN] = [const { AtomicI32::new(0) }; MAX_C
 // but must not kill its parent's other children.
 static OWNER: AtomicI32 = AtomicI32::new(0);
 static INSTALL: Once = Once::new();
+
+/// Room for this many process groups at once (see [`spawn_group`]).
+pub const MAX_GROUPS: usize = 64;
+
+// The process groups started by `spawn_group`, by their leader's PID (0 marks a free slot):
+// killed whole on an interrupt and by `kill_all`, as `CHILDREN` is, from a signal handler.
+static GROUPS: [AtomicI32; MAX_GROUPS] = [const { AtomicI32::new(0) }; MAX_GROUPS];
 
 /// Records `pid` as a child to kill and reap if the lesson is interrupted.
 pub fn register(pid: Pid) -> anyhow::Result<()> {
@@ -68,9 +79,11 @@ pub fn wait(pid: Pid) -> nix::Result<WaitStatus> {
     Ok(status)
 }
 
-/// Kills (SIGKILL) and reaps every child still recorded. Safe to call when there are none.
+/// Kills (SIGKILL) and reaps every child still recorded, and every process in a group started
+/// by [`spawn_group`]. Safe to call when there are none.
 pub fn kill_all() {
     use nix::sys::wait::WaitPidFlag;
+    kill_groups();
     for slot in &CHILDREN {
         let raw = slot.swap(0, Ordering::SeqCst);
         if raw > 0 {
@@ -81,6 +94,55 @@ pub fn kill_all() {
                 let _ = signal::kill(pid, Signal::SIGKILL);
                 let _ = waitpid(pid, None);
             }
+        }
+    }
+}
+
+/// Kills every process in the groups started by [`spawn_group`] and stops tracking them. Makes
+/// only async-signal-safe calls, so the interrupt handler uses it too.
+fn kill_groups() {
+    for slot in &GROUPS {
+        let leader = slot.swap(0, Ordering::SeqCst);
+        if leader > 0 {
+            let _ = signal::killpg(Pid::from_raw(leader), Signal::SIGKILL);
+        }
+    }
+}
+
+/// Spawns a program as [`spawn`] does, in a process group of its own that it leads: when it
+/// is interrupted, or stopped with [`kill_group`], or left running at the end of the lesson,
+/// every process in the group is killed with it, its own children included. (The group does
+/// not get the terminal's Ctrl-C itself: the lesson's handler kills it.) Reap the program
+/// with [`wait`] or its `Child`, then call [`kill_group`] to end any process it left behind.
+pub fn spawn_group(command: &mut std::process::Command) -> anyhow::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0);
+    // No interrupt between starting the program and recording its group.
+    let deferred = DeferInterrupts::new()?;
+    let child = spawn(command)?;
+    let leader = child.id() as i32;
+    let recorded = GROUPS.iter().any(|slot| {
+        slot.compare_exchange(0, leader, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    });
+    drop(deferred);
+    if !recorded {
+        let _ = signal::killpg(Pid::from_raw(leader), Signal::SIGKILL);
+        let _ = wait(Pid::from_raw(leader));
+        bail!("more than {MAX_GROUPS} process groups at once");
+    }
+    Ok(child)
+}
+
+/// Kills (SIGKILL) every process in the group that `leader` leads (see [`spawn_group`]) and
+/// stops tracking the group. The leader itself is still to be reaped if it had not exited.
+pub fn kill_group(leader: Pid) {
+    for slot in &GROUPS {
+        if slot
+            .compare_exchange(leader.as_raw(), 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let _ = signal::killpg(leader, Signal::SIGKILL);
         }
     }
 }
@@ -271,7 +333,7 @@ fn install_handler() {
 
 extern "C" fn on_signal(number: nix::libc::c_int) {
     if nix::unistd::getpid().as_raw() == OWNER.load(Ordering::SeqCst) {
-        let had_children = live() > 0;
+        let had_children = live() > 0 || GROUPS.iter().any(|slot| slot.load(Ordering::SeqCst) > 0);
         kill_all();
         // A plain `write` of fixed text: the only kind of printing allowed in a handler.
         let message: &[u8] = if had_children {
@@ -315,5 +377,39 @@ mod tests {
         assert!(!CHILDREN.iter().any(|slot| slot.load(Ordering::SeqCst) == pid.as_raw()));
         // std's Child handle no longer has anything to reap; that is fine.
         let _ = child.try_wait();
+    }
+
+    #[test]
+    fn a_group_is_killed_whole_with_its_leaders_children() {
+        // A shell that starts a long sleep of its own and waits for it.
+        let mut child = spawn_group(
+            std::process::Command::new("sh")
+                .args(["-c", "sleep 30 & echo $!; wait"])
+                .stdout(std::process::Stdio::piped()),
+        )
+        .unwrap();
+        let leader = Pid::from_raw(child.id() as i32);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let sleeper = Pid::from_raw(line.trim().parse().unwrap());
+        assert_eq!(
+            nix::unistd::getpgid(Some(sleeper)).unwrap(),
+            leader,
+            "the sleep is in the group"
+        );
+        kill_group(leader);
+        assert!(matches!(wait(leader).unwrap(), WaitStatus::Signaled(..)));
+        let _ = child.try_wait(); // already reaped above
+        // The sleep was the shell's child: once killed, init reaps it; give it a moment.
+        let gone = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::fs::read_to_string(format!("/proc/{sleeper}/stat")).map_or(true, |stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+            })
+        });
+        assert!(gone, "the shell's own child was killed with it");
+        assert!(!GROUPS.iter().any(|slot| slot.load(Ordering::SeqCst) == leader.as_raw()));
     }
 }

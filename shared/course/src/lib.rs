@@ -9,7 +9,9 @@
 //! - [`children`]: forking and spawning child processes that never outlive the lesson, also
 //!   when it is interrupted with Ctrl-C;
 //! - [`machine`]: what the header says about the machine and the build;
-//! - [`quiz`]: seeded questions to predict (`--quiz --seed S`) and their answers (`--answers`).
+//! - [`quiz`]: seeded questions to predict (`--quiz --seed S`) and their answers (`--answers`);
+//! - [`python`]: the notes' programs on the machine's CPython (`--python`, `--no-python`),
+//!   their answers checked against Rust's and their rows beside the Rust variants.
 //!
 //! A lesson's `main` looks like this:
 //!
@@ -44,6 +46,7 @@ mod lesson;
 pub mod limits;
 pub mod machine;
 pub mod present;
+pub mod python;
 pub mod quiz;
 pub mod style;
 pub mod table;
