@@ -50,24 +50,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let room = threads_that_fit(lesson, 2 * p.n_threads, "the CPU-bound tasks")?;
     let n_threads = p.n_threads.min(room);
     let more = (room > n_threads).then_some(room);
-    let most = more.unwrap_or(n_threads);
-    let ceiling = most.min(cores);
-    lesson.reveal(
-        format_args!(
-            "Your turn: how much faster than 1 thread can {} compute, on {}?",
-            threads(most),
-            format::plural(cores as u64, "core")
-        ),
-        format_args!(
-            "At most {ceiling}×: a core computes one thing at a time{}.",
-            if most > cores {
-                ", so threads beyond the cores take turns"
-            } else {
-                ""
-            }
-        ),
-    )?;
-
     let n_tasks = 4 * p.n_threads;
     let steps = p.cpu_steps / n_tasks as u64;
     let seed = lesson.seed();
@@ -105,20 +87,24 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             "Not this machine's CPU-bound figures: {why} Run the lesson again when the machine is quiet."
         ));
     } else {
-        // Said only when measured: the extra threads gained nothing over a thread per core.
-        let more_added_nothing = match (report.rows.get(1), report.rows.get(2)) {
-            (Some(per_core), Some(more)) if n_threads >= cores => more.speedup <= per_core.speedup * 1.05,
-            _ => false,
-        };
+        // Asked only when measured: the extra threads gained nothing over a thread per core.
+        if let (Some(per_core), Some(beyond)) = (report.rows.get(1), report.rows.get(2))
+            && n_threads >= cores
+            && beyond.speedup <= per_core.speedup * 1.05
+        {
+            lesson.reveal(
+                format_args!("Your turn: why did {} not beat {}?", beyond.name, per_core.name),
+                format_args!(
+                    "This machine has {}, and a core computes one thing at a time: threads beyond \
+                     the cores only take turns.",
+                    format::plural(cores as u64, "core")
+                ),
+            )?;
+        }
         lesson.notice(&format!(
-            "Computing gains at most one core's worth per core: {} at best on {}{}.",
+            "Computing gains at most one core's worth per core: {} at best on {}.",
             format::times(best),
-            format::plural(cores as u64, "core"),
-            if more_added_nothing {
-                format!(", and {} added nothing over {n_threads}", threads(most))
-            } else {
-                String::new()
-            }
+            format::plural(cores as u64, "core")
         ));
     }
     p.cpu_limit = Some(CpuLimit {

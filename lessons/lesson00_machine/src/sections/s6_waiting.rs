@@ -22,19 +22,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let (n_tasks, wait) = (p.io_tasks, p.io_wait);
     let n_threads = threads_that_fit(lesson, n_tasks, "the waiting tasks")?;
     let cores = lesson.machine().logical_cores;
-    lesson.reveal(
-        format_args!(
-            "Your turn: {n_tasks} tasks each wait {}. How long do they take on {}, on {}?",
-            format::duration(wait),
-            threads(n_threads),
-            format::plural(cores as u64, "core")
-        ),
-        format_args!(
-            "About {}, not {}: a thread that waits needs no core, so the waits overlap.",
-            format::duration(wait * n_tasks.div_ceil(n_threads) as u32),
-            format::duration(wait * n_tasks as u32)
-        ),
-    )?;
     let task = |_: usize| waiting_task(wait);
     let workload = format!("waiting tasks: {n_tasks} × a {} wait", format::duration(wait));
     let mut io = Comparison::new(workload).waiting();
@@ -47,6 +34,18 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let io_speedup = threaded.map_or(0.0, |row| row.speedup);
     let io_cores = threaded.map_or(0.0, |row| row.cores_used);
     lesson.figure("io_speedup_measured", io_speedup);
+    // Asked only when measured: the waits overlapped beyond what the cores could compute.
+    if io_speedup > cores as f64 {
+        lesson.reveal(
+            format_args!(
+                "Your turn: why did {} run {} faster on {}?",
+                threads(n_threads),
+                format::times(io_speedup),
+                format::plural(cores as u64, "core")
+            ),
+            format_args!("A thread that waits needs no core: the waits overlapped, using {io_cores:.2} cores in all."),
+        )?;
+    }
 
     say!(lesson);
     say!(lesson, "  The limits of this machine:");
