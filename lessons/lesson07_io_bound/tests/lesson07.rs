@@ -169,3 +169,196 @@ fn contradicting_flags_are_refused_before_anything_runs() {
         assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
     }
 }
+
+// ----- Other servers: --url, HTTPS, and failures that are not the local server's -----
+
+/// A tiny outside server, Python's `http.server`: `/users/<login>` answers a GitHub-shaped
+/// record, except `ratelimited` (403), `notjson` (200, not JSON), `missing` (404) and `slow`
+/// (no answer for 5 s). It prints its port, then serves until killed.
+const PYTHON_SERVER: &str = r#"
+import http.server, json, sys, time
+class Users(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        login = self.path.rsplit("/", 1)[-1]
+        if login == "slow":
+            time.sleep(5)
+        if login == "ratelimited":
+            status, body = 403, b'{"message": "API rate limit exceeded"}'
+        elif login == "missing":
+            status, body = 404, b'{"message": "Not Found"}'
+        elif login == "notjson":
+            status, body = 200, b"<html>hello</html>"
+        else:
+            record = {"login": login, "id": len(login), "name": None, "created_at": "2011-01-25T18:44:36Z",
+                      "public_repos": 3, "followers": 1}
+            status, body = 200, json.dumps(record).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Users)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+/// The Python server, or `None` (with a message) when python3 is not here.
+struct PythonServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start() -> Option<PythonServer> {
+        use std::io::BufRead;
+        let spawned = std::process::Command::new("python3")
+            .args(["-c", PYTHON_SERVER])
+            .stdout(std::process::Stdio::piped())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                eprintln!("skipped: python3 cannot run here ({error})");
+                return None;
+            }
+        };
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().expect("the Python server prints its port");
+        Some(PythonServer { child, port })
+    }
+
+    fn template(&self) -> String {
+        format!("http://127.0.0.1:{}/users/{{login}}", self.port)
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_outside_server_via_url_and_its_failures_counted_one_by_one() {
+    let Some(server) = PythonServer::start() else { return };
+    let report = report(&[
+        "--url",
+        &server.template(),
+        "--logins",
+        "gvanrossum,ratelimited,notjson,missing,slow,wesm",
+        "--timeout",
+        "1500",
+    ]);
+    assert_eq!(report["params"]["url"], server.template());
+    let title = "One request after another";
+    let comparison = &section(&report, title)["comparisons"][0];
+    assert_eq!(comparison["answers_agree"], true);
+    assert!(
+        comparison["answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("6 requests, each ended once")
+    );
+    let names: Vec<&str> = comparison["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["sequential", "pool of 8"],
+        "an outside server is asked twice, not eight times"
+    );
+    // Each failure is counted for its own login: twice each (sequential, then the pool).
+    let failures = figure(&report, "Failures", "failures").as_array().unwrap();
+    let of = |login: &str| failures.iter().filter(|f| f["login"] == login).count();
+    assert_eq!(
+        (of("ratelimited"), of("notjson"), of("missing"), of("slow")),
+        (2, 2, 2, 2),
+        "{failures:?}"
+    );
+    assert_eq!(of("gvanrossum") + of("wesm"), 0);
+    let kinds = figure(&report, "Failures", "failure_kinds");
+    assert_eq!(kinds["HTTP 403"], 2);
+    assert_eq!(kinds["HTTP 404"], 2);
+    assert_eq!(kinds["timeout"], 2);
+    assert_eq!(kinds["not a user record"], 2);
+    assert_eq!(figure(&report, "Shutting", "child_processes_left"), 0);
+}
+
+#[test]
+fn a_refused_connection_is_a_failed_request_not_a_crash() {
+    // A port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/users/{{login}}");
+    let report = report(&["--url", &url, "--logins", "ada,bob"]);
+    let kinds = figure(&report, "Failures", "failure_kinds");
+    assert_eq!(kinds["could not connect"], 4, "{kinds}");
+}
+
+#[test]
+fn https_with_a_private_certificate_authority_via_ca_cert() {
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let config = slowserver::Config {
+        delay: Duration::from_millis(5),
+        ..slowserver::Config::default()
+    };
+    let server = slowserver::Server::start_tls(
+        config.clone(),
+        &generated.cert.pem(),
+        &generated.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("lesson07-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, generated.cert.pem()).unwrap();
+    let url = format!("https://localhost:{}/users/{{login}}", server.addr().port());
+    let trusted = report(&[
+        "--url",
+        &url,
+        "--logins",
+        "ada,bob,carol",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        figure(&trusted, "Failures", "failures").as_array().map(Vec::len),
+        Some(0)
+    );
+    // Without the certificate, every request fails its handshake: counted, not a crash.
+    let untrusted = report(&["--url", &url, "--logins", "ada,bob,carol"]);
+    assert_eq!(figure(&untrusted, "Failures", "failure_kinds")["could not connect"], 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(server.stop().records_sent, 6);
+}
+
+#[test]
+fn a_template_without_login_or_with_another_scheme_exits_2() {
+    for url in [
+        "https://api.github.com/users/",
+        "ftp://example.com/{login}",
+        "api.github.com/users/{login}",
+    ] {
+        let outcome = lesson().args(["--quick", "--url", url]).go();
+        outcome.assert_code(2);
+        outcome.assert_clean();
+        assert_eq!(outcome.stderr.trim().lines().count(), 1, "{}", outcome.describe());
+    }
+    for args in [&["--logins", "a/b"][..], &["--ca-cert", "/nonexistent.pem"]] {
+        let outcome = lesson().args(["--quick"]).args(args).go();
+        outcome.assert_code(2);
+        assert_eq!(outcome.stderr.trim().lines().count(), 1, "{}", outcome.describe());
+    }
+}

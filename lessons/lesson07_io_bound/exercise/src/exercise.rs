@@ -1,7 +1,8 @@
 //! Exercise: fetch all records with a pool
 //!
-//! Lesson 07 fetched user records from a slow server one after another, then with a pool of
-//! worker threads, and the pool won because each request spends nearly all its time waiting.
+//! Lesson 07 fetched user records over HTTP (`GET /users/{login}`, with ureq) from a slow server
+//! one after another, then with a pool of worker threads, and the pool won because each request
+//! spends nearly all its time waiting.
 //! Now build that pool yourself. Complete `fetch_all_with_pool` so that:
 //! - `n_workers` threads fetch at the same time, never more: each worker takes the next login
 //!   from one shared queue as soon as it is free, so a worker stuck on a slow login holds up no
@@ -29,7 +30,8 @@ use std::time::Duration;
 pub type FetchResult = Result<UserRecord, FetchError>;
 
 /// Fetches every login's record one after another, on this thread (the lecture's
-/// `users_info`). Each request gives up after `timeout`.
+/// `users_info`). Each `fetch_user` is one HTTP GET with ureq, as in lesson 07's
+/// `src/fetch.rs`: the thread waits for the reply, and gives up after `timeout`.
 pub fn fetch_all_sequentially(server: SocketAddr, logins: &[String], timeout: Duration) -> Vec<FetchResult> {
     logins.iter().map(|login| fetch_user(server, login, timeout)).collect()
 }

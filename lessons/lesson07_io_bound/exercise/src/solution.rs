@@ -11,7 +11,8 @@ use std::time::Duration;
 pub type FetchResult = Result<UserRecord, FetchError>;
 
 /// Fetches every login's record one after another, on this thread (the lecture's
-/// `users_info`). Each request gives up after `timeout`.
+/// `users_info`). Each `fetch_user` is one HTTP GET with ureq, as in lesson 07's
+/// `src/fetch.rs`: the thread waits for the reply, and gives up after `timeout`.
 pub fn fetch_all_sequentially(server: SocketAddr, logins: &[String], timeout: Duration) -> Vec<FetchResult> {
     logins.iter().map(|login| fetch_user(server, login, timeout)).collect()
 }
