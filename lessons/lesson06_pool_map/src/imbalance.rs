@@ -9,6 +9,7 @@
 //! (`chunk = ceil(items / workers)`) is a static split decided up front; a chunk of 1 is the
 //! most dynamic. Hand-off costs are left out: the model shows imbalance alone.
 
+pub use crate::pool_map::{one_chunk_per_worker, python_default_chunk};
 use serde::Serialize;
 
 /// What one worker was given, and how long it was busy.
@@ -87,17 +88,6 @@ pub fn schedule(costs: &[f64], n_workers: usize, chunk: usize) -> Schedule {
     }
 }
 
-/// The chunk size Python's `Pool.map` picks when none is given: the items split into about
-/// four chunks per worker, rounded up.
-pub fn python_default_chunk(n_items: usize, n_workers: usize) -> usize {
-    n_items.div_ceil(4 * n_workers.max(1)).max(1)
-}
-
-/// One chunk per worker: the static split.
-pub fn one_chunk_per_worker(n_items: usize, n_workers: usize) -> usize {
-    n_items.div_ceil(n_workers.max(1)).max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,13 +160,5 @@ mod tests {
             }
         }
         assert_eq!(schedule(&[], 3, 1).speedup(), 0.0);
-    }
-
-    #[test]
-    fn default_chunks_follow_python() {
-        assert_eq!(python_default_chunk(300, 4), 19);
-        assert_eq!(python_default_chunk(4, 4), 1);
-        assert_eq!(python_default_chunk(0, 2), 1);
-        assert_eq!(one_chunk_per_worker(10, 3), 4);
     }
 }

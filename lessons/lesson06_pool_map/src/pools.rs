@@ -1,0 +1,74 @@
+//! Starting the lesson's pools so that every section can fork, and timing a map on a process
+//! pool that stays alive.
+//!
+//! A process pool forks, and fork is only safe while this process has one thread: `fork`
+//! copies only the calling thread, so a lock another thread held (inside the allocator, say)
+//! would stay locked forever in the child. rayon's global pool starts threads that never end,
+//! so once it ran, this process could never fork again, and a section shown again (`r`) or
+//! out of order (`--section N`) would have to give up. So the lesson never starts rayon's
+//! global pool: each section runs `par_iter` inside a pool of its own (`install`), forks its
+//! process pools before that pool starts, and drops it when it ends; `ProcessPool::start` then
+//! waits for the rayon threads to be gone before it forks again.
+
+use anyhow::Context;
+use course::limits;
+use course::timing::{self, Measurement};
+use procpool::{PoolError, ProcessPool, Wire};
+
+/// A rayon pool of `n_threads` threads for one section; dropped at its end, its threads end.
+pub fn rayon_pool(n_threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n_threads)
+        .thread_name(|index| format!("rayon-{index}"))
+        .build()
+        .with_context(|| format!("rayon's pool of {n_threads} threads could not start"))
+}
+
+/// Starts a process pool of `n_workers` workers running `work`, with an error that names the
+/// pool when the machine refuses a process or a pipe.
+pub fn process_pool<I: Wire, O: Wire>(
+    n_workers: usize,
+    what: &str,
+    work: impl Fn(I) -> O,
+) -> anyhow::Result<ProcessPool<I, O>> {
+    ProcessPool::start(n_workers, work).with_context(|| format!("the {what} process pool of {n_workers} workers"))
+}
+
+/// Times `map` on a pool whose workers outlive the measurement, counting the CPU time they
+/// report as children's CPU: the kernel charges a worker's CPU to this process only when it
+/// is reaped, and these are reaped at the end of the section.
+pub fn measured_on<I: Wire, O: Wire, A>(
+    pool: &mut ProcessPool<I, O>,
+    map: impl FnOnce(&mut ProcessPool<I, O>) -> Result<A, PoolError>,
+) -> Result<(A, Measurement), PoolError> {
+    let (result, mut measurement) = timing::measure(|| map(pool));
+    measurement.children += pool.last_map().worker_cpu;
+    result.map(|answer| (answer, measurement))
+}
+
+/// Room for `n` more threads here, or the limit that leaves less room, in words.
+pub fn room_for_threads(n: usize) -> Result<(), String> {
+    match limits::room_for_threads(limits::DEFAULT_STACK) {
+        Some((room, limit)) if room < n as u64 => Err(format!("{limit}, which leaves room for {room}")),
+        _ => Ok(()),
+    }
+}
+
+/// The limit that most likely refused a thread when `n` were asked for: a task limit with less
+/// room than that, else the address space (each thread reserves a stack, and the allocator an
+/// arena of its own for it), else whatever limits tasks here.
+pub fn limit_on_threads(n: usize) -> String {
+    if let Some(limit) = limits::tightest_task_limit().filter(|limit| limit.room() < n as u64) {
+        return limit.to_string();
+    }
+    match limits::address_space() {
+        Some((limit, used)) => format!(
+            "the address-space limit (ulimit -v) is {}, with {} in use, and every thread reserves \
+             a stack of {}",
+            timing::format::bytes(limit),
+            timing::format::bytes(used),
+            timing::format::bytes(limits::DEFAULT_STACK)
+        ),
+        None => limits::what_limits_tasks(),
+    }
+}
