@@ -698,16 +698,133 @@ mod tests {
         assert!(interpreter.describe().contains("no GIL"));
     }
 
+    fn quiet_lesson() -> Lesson {
+        let common = crate::CommonArgs {
+            json: true,
+            ..Default::default()
+        };
+        Lesson::new(crate::info!("Test"), &common, &())
+    }
+
+    fn python_3_11() -> Python {
+        Python {
+            interpreter: Some(Interpreter {
+                command: PathBuf::from("python3"),
+                implementation: "CPython".into(),
+                version: "3.11.7".into(),
+                executable: String::new(),
+                gil_enabled: None,
+                free_threaded_build: false,
+                switch_interval_s: 0.005,
+            }),
+            timeout: None,
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    fn twin_counting(answer: u64) -> Twin {
+        parse_twin(&format!(
+            r#"{{"twin": "t", "python": {{}}, "params": {{}}, "answers": {{}}, "variants": [
+            {{"workload": "count", "name": "sequential", "workers": 1, "kind": "sequential",
+              "answers": [{answer}], "samples": [{{"wall_s": 2.0, "cpu_s": 2.0}}]}},
+            {{"workload": "count", "name": "2 threads", "workers": 2, "kind": "threads",
+              "answers": [{answer}], "samples": [{{"wall_s": 2.0, "cpu_s": 2.0}}]}},
+            {{"workload": "other", "name": "x", "workers": 1, "kind": "sequential",
+              "answers": [0], "samples": [{{"wall_s": 1.0, "cpu_s": 1.0}}]}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    fn rust_comparison() -> Comparison<u64> {
+        let mut comparison = Comparison::new("count to 42");
+        comparison.add_measured(
+            "sequential",
+            1,
+            vec![42],
+            Runs::from(Measurement {
+                wall: Duration::from_millis(100),
+                user: Duration::from_millis(100),
+                ..Default::default()
+            }),
+        );
+        comparison
+    }
+
+    #[test]
+    fn cpython_rows_join_a_comparison_only_with_rusts_answer() {
+        let lesson = quiet_lesson();
+        let python = python_3_11();
+        let mut comparison = rust_comparison();
+        let added = python.add_rows(
+            &lesson,
+            &mut comparison,
+            &twin_counting(42),
+            "count",
+            &42,
+            Value::as_u64,
+        );
+        assert_eq!(added, ["CPython: sequential", "CPython: 2 threads"]);
+        let report = comparison.finish().unwrap();
+        let threads = report.row("CPython: 2 threads").unwrap();
+        assert_eq!(threads.efficiency, None, "another algorithm than Rust's");
+        assert_eq!(
+            threads.disturbed, None,
+            "threads taking turns on a GIL are not disturbed"
+        );
+        assert!((threads.median.wall.as_secs_f64() - 2.0).abs() < 1e-9);
+        let found = ratios(
+            &lesson,
+            &report,
+            &[("CPython: sequential", "sequential"), ("missing", "sequential")],
+        );
+        assert_eq!(found.len(), 1);
+        assert!((found[0].ratio - 20.0).abs() < 1e-9);
+
+        // Another answer: one warning, no row.
+        let mut comparison = rust_comparison();
+        let added = python.add_rows(
+            &lesson,
+            &mut comparison,
+            &twin_counting(41),
+            "count",
+            &42,
+            Value::as_u64,
+        );
+        assert!(added.is_empty());
+        assert_eq!(comparison.finish().unwrap().rows.len(), 1);
+        let warnings = lesson.report_json()["warnings"].clone();
+        let about: Vec<&str> = warnings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|w| w.contains("computed 41 where Rust computed 42"))
+            .collect();
+        assert_eq!(about.len(), 1, "{warnings:#}");
+    }
+
     #[test]
     fn a_program_that_runs_too_long_is_stopped_with_its_children() {
         let started = Instant::now();
         let problem = run_tracked(
-            Command::new("sh").args(["-c", "sleep 30 & sleep 30"]),
+            Command::new("sh").args(["-c", "sleep 30.0417 & sleep 30.0417"]),
             Duration::from_millis(300),
         )
         .unwrap_err();
         assert!(problem.contains("timeout"), "{problem}");
         assert!(started.elapsed() < Duration::from_secs(10));
+        // Both sleeps were in the shell's group, and went with it.
+        let sleeping = || {
+            std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+                std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains("30.0417"))
+            })
+        };
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            !sleeping()
+        });
+        assert!(gone, "a sleep of the stopped shell is still running");
         let problem = run_tracked(
             Command::new("sh").args(["-c", "echo oops >&2; exit 3"]),
             Duration::from_secs(10),
