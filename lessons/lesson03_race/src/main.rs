@@ -19,8 +19,10 @@
 //! Then this file (the flags and the sections in order), then `src/sections/`, one file per
 //! section. What makes the race visible lives apart: `racing.rs` and `start_line.rs` (threads
 //! that start together), `processes.rs` and `shared_memory.rs` (children sharing a page),
-//! `interleaving.rs` (the step-by-step model, also behind the quiz).
+//! `interleaving.rs` (the step-by-step model, also behind the quiz); `cpython.rs` runs the same
+//! race on the machine's CPython (`python/race.py`).
 
+mod cpython;
 mod false_sharing;
 mod interleaving;
 mod processes;
@@ -63,6 +65,10 @@ struct Args {
     /// interleaving can be counted)
     #[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = course::cli::count(1, 3))]
     trace_increments: usize,
+    // `--python PATH`, `--no-python`: the same race on CPython in section 1 (python/race.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
     // `--quiz` and `--answers`: questions on interleavings instead of the lesson (src/quiz.rs).
     #[command(flatten)]
     #[serde(skip)]
@@ -78,6 +84,8 @@ pub struct Params {
     n_processes: usize,
     trace_increments: u64,
     cores: usize,
+    /// The CPython that runs the same race in section 1, if any.
+    python: course::python::Python,
 }
 
 const SECTIONS: [Section<Params>; 6] = [
@@ -103,6 +111,7 @@ fn main() -> ExitCode {
     }
     course::run(info, &args.common, &args, |lesson| {
         let cores = lesson.machine().logical_cores;
+        let python = course::python::Python::find(lesson, &args.python);
         let n_threads = args.threads.unwrap_or(cores.max(2));
         let increments = args.increments.unwrap_or(lesson.pick(500_000, 10_000_000)) as u64;
         let mut params = Params {
@@ -113,6 +122,7 @@ fn main() -> ExitCode {
             n_processes: args.processes.unwrap_or(n_threads.min(64)),
             trace_increments: args.trace_increments as u64,
             cores,
+            python,
         };
         lesson.param("threads", params.n_threads);
         lesson.param("increments", params.increments);

@@ -1,8 +1,10 @@
 //! Race conditions on one shared counter, and three ways to fix them.
 //!
 //! Python's `counter += 1` is three steps: load the counter, add 1, store it back. Here those
-//! steps are an atomic `load` followed by a separate atomic `store`: well-defined Rust that
-//! races exactly like the Python line (a plain `+=` on shared data would not compile).
+//! steps are an atomic `load` followed by a separate atomic `store`: well-defined Rust with the
+//! same gap between the load and the store as the Python line (a plain `+=` on shared data
+//! would not compile). Whether CPython's threads ever fall into that gap depends on the
+//! interpreter; `python/race.py` measures yours.
 //!
 //! Every counting function has the same signature: `n_threads` threads each add 1 to the
 //! count `increments` times, and the function returns the final count, which should be

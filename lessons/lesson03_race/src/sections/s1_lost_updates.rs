@@ -1,6 +1,8 @@
-//! Section 1: the race, once; again with more increments when the threads did not overlap.
+//! Section 1: the race, once; again with more increments when the threads did not overlap;
+//! then the same race on CPython, the notes' `counter += 1` among its variants.
 
 use crate::Params;
+use crate::cpython::{self, MOST_INCREMENTS};
 use crate::racing::{RACE_TRIES, count_racy_at_start_line, why_no_update_was_lost};
 use course::table::Table;
 use course::timing::format;
@@ -103,6 +105,12 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.figure("total", race.total);
     lesson.figure("lost_updates", lost_updates);
     lesson.figure("lost_fraction", lost_updates as f64 / expected as f64);
+    let increments = p.increments.min(MOST_INCREMENTS);
+    let python = cpython::race_in_cpython(lesson, &p.python, n_threads, increments);
+    if let (Some(race), Some(interpreter)) = (&python, p.python.interpreter()) {
+        cpython::show(lesson, race, interpreter)?;
+    }
+    lesson.figure("cpython", &python);
     if lost_updates == 0 {
         say!(
             lesson,
