@@ -3,8 +3,8 @@
 use crate::Params;
 use crate::phase::run_phase;
 use crate::show::show_phase;
+use course::Lesson;
 use course::timing::format;
-use course::{Lesson, say};
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let n = 2 * p.n_workers;
@@ -28,17 +28,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             }
         ),
     )?;
-    say!(
-        lesson,
-        "  {} on {}: {}.",
-        format::plural(n as u64, "process"),
-        format::plural(cores as u64, "core"),
-        if n > cores {
-            "there is not a core for each"
-        } else {
-            "a core for each still"
-        }
-    );
     let report = run_phase(lesson, p.watch, n, false)?;
     show_phase(lesson, &report);
     let started = report.workers_started.max(1);
