@@ -24,8 +24,8 @@ pub struct ChildEnd {
     replies: OwnedFd,
 }
 
-/// Forks a child (through `course::children`, which tracks it until it is reaped) that runs
-/// `body` with its ends of the two pipes; returns its PID and the parent's ends.
+/// Forks a child (through `tracked.rs`, which records it until it is reaped) that runs `body`
+/// with its ends of the two pipes; returns its PID and the parent's ends.
 pub fn fork_linked(body: impl FnOnce(ChildEnd) -> i32) -> anyhow::Result<(Pid, ParentEnd)> {
     let (commands_read, commands_write) = pipe_closed_on_exec()?;
     let (replies_read, replies_write) = pipe_closed_on_exec()?;
@@ -37,7 +37,7 @@ pub fn fork_linked(body: impl FnOnce(ChildEnd) -> i32) -> anyhow::Result<(Pid, P
         commands: commands_read,
         replies: replies_write,
     });
-    let pid = course::children::fork(|| {
+    let pid = crate::tracked::fork(|| {
         // The child closes its copy of the parent's ends: otherwise it would hold the write end
         // of its own command pipe open, and never see end-of-file when the parent goes away.
         drop(parent_end.take());

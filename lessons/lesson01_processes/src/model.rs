@@ -287,7 +287,9 @@ impl ProcessTable {
         }
     }
 
-    /// The table as an indented tree from PID 1: `pid state (exit)` per line.
+    /// The table as an indented tree from PID 1: `pid state (exit)` per line (for the tests'
+    /// messages: the lesson shows the model's letters beside the kernel's instead).
+    #[cfg(test)]
     pub fn tree(&self) -> Vec<String> {
         let mut lines = Vec::new();
         let roots: Vec<u32> = self
@@ -302,6 +304,7 @@ impl ProcessTable {
         lines
     }
 
+    #[cfg(test)]
     fn draw(&self, pid: u32, depth: usize, lines: &mut Vec<String>) {
         if let Some(p) = self.get(pid) {
             let exit = p.exit.map(|e| format!(" ({e})")).unwrap_or_default();

@@ -2,16 +2,28 @@
 //! `waitpid` for stops and continues, and printing what was seen as it happens.
 
 use crate::model::{self, State};
-use crate::{observe, since_start};
+use crate::observe;
 use anyhow::{Context, bail};
 use course::children;
-use course::table::Table;
 use course::timing::format;
 use course::{Lesson, say};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use serde::Serialize;
 use std::time::{Duration, Instant};
+
+/// Time since the lesson started (the first call, at the top of `main`, starts the clock).
+pub fn since_start() -> Duration {
+    static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    STARTED.get_or_init(Instant::now).elapsed()
+}
+
+/// The columns of section 3's table: time, the child, state, lecture's name, waits in, ran,
+/// waited; 100 columns in all.
+fn row(cells: [&str; 7]) -> String {
+    let [time, action, state, lecture, waits, ran, waited] = cells;
+    format!("  {time:>7}  {action:<33} {state:<5} {lecture:<15} {waits:<17} {ran:>7} {waited:>7}")
+}
 
 /// One observed step of section 3.
 #[derive(Debug, Serialize)]
@@ -51,17 +63,16 @@ impl<'a> Watch<'a> {
 
     pub fn header(&mut self) {
         self.born = Instant::now();
-        say!(
-            self.lesson,
-            "  {:>8}  {:<44} {:<5} {:<20} {:<20} {:>8} {:>10}",
+        let header = row([
             "time",
             "the child",
             "state",
             "lecture's name",
             "waits in",
             "ran",
-            "waited"
-        );
+            "waited",
+        ]);
+        self.lesson.say(header.trim_end());
     }
 
     /// Waits until the kernel shows the state the model predicts (at most a few seconds), holds
@@ -84,25 +95,25 @@ impl<'a> Watch<'a> {
             Some(_) => observe::wait_channel(self.pid.as_raw()),
         };
         let cpu = seen.as_ref().map(|s| s.cpu);
-        let letter_text = match (observed, expected) {
+        // The letter; where the kernel disagrees with the model, what the model expected.
+        let (letter_text, lecture_text) = match (observed, expected) {
             (Some(letter), Some(state)) if letter != state.letter() => {
-                format!("{letter} (expected {})", state.letter())
+                (letter.to_string(), format!("≠ expected {}", state.letter()))
             }
-            (Some(letter), _) => letter.to_string(),
-            (None, _) => "-".to_string(),
+            (Some(letter), _) => (letter.to_string(), lecture_name.clone()),
+            (None, _) => ("-".to_string(), lecture_name.clone()),
         };
         let waited = seen.as_ref().and_then(|s| s.waited_for_core);
-        say!(
-            self.lesson,
-            "  {:>8}  {:<44} {:<5} {:<20} {:<20} {:>8} {:>10}",
-            format::duration(at),
+        let line = row([
+            &format::duration(at),
             action,
-            letter_text,
-            lecture_name,
-            waits_in.clone().unwrap_or_else(|| "-".to_string()),
-            cpu.map_or("-".to_string(), format::duration),
-            waited.map_or("-".to_string(), format::duration)
-        );
+            &letter_text,
+            &lecture_text,
+            waits_in.as_deref().unwrap_or("-"),
+            &cpu.map_or("-".to_string(), format::duration),
+            &waited.map_or("-".to_string(), format::duration),
+        ]);
+        self.lesson.say(line);
         self.rows.push(StepRow {
             at_s: at.as_secs_f64(),
             action: action.to_string(),
@@ -178,31 +189,7 @@ pub fn describe_status(status: &WaitStatus) -> String {
     }
 }
 
-/// Lists this process and its children as `ps -o pid,ppid,stat,args` would; returns the rows.
-pub fn ps_table(lesson: &Lesson, me: Pid) -> Vec<observe::PsRow> {
-    let mut rows: Vec<observe::PsRow> = observe::ps_row(me.as_raw()).into_iter().collect();
-    rows.extend(observe::children_of(me.as_raw()).unwrap_or_default());
-    if rows.is_empty() {
-        say!(
-            lesson,
-            "  (the process table cannot be read on this platform; try `ps -o pid,ppid,stat,args`)"
-        );
-        return rows;
-    }
-    let mut table = Table::new(&["    PID", "PPID", "STAT", "COMMAND"]).left(3);
-    for row in &rows {
-        let command: String = row.command.chars().take(60).collect();
-        table.row([
-            format!("    {}", row.pid),
-            row.ppid.to_string(),
-            row.state.to_string(),
-            command,
-        ]);
-    }
-    lesson.table(&table);
-    rows
-}
-
+/// The signals this process catches, ignores and blocks, on one line; recorded for `--json`.
 pub fn show_signals(lesson: &Lesson, status: &observe::Status) {
     let list = |mask: u64| {
         let names = observe::signal_names(mask);
@@ -214,11 +201,11 @@ pub fn show_signals(lesson: &Lesson, status: &observe::Status) {
     };
     say!(
         lesson,
-        "  Signal handlers installed (caught): {}",
-        list(status.signals_caught)
+        "  Signals caught: {}; ignored: {}; blocked: {}.",
+        list(status.signals_caught),
+        list(status.signals_ignored),
+        list(status.signals_blocked)
     );
-    say!(lesson, "  Signals ignored: {}", list(status.signals_ignored));
-    say!(lesson, "  Signals blocked: {}", list(status.signals_blocked));
     lesson.figure("signals_caught", observe::signal_names(status.signals_caught));
     lesson.figure("signals_ignored", observe::signal_names(status.signals_ignored));
 }
