@@ -111,7 +111,7 @@ fn main() -> ExitCode {
             args.numbers.clone()
         };
         let mut params = Params {
-            n_workers: args.workers.unwrap_or(lesson.machine().logical_cores),
+            n_workers: pools::workers_that_fit(lesson, args.workers.unwrap_or(lesson.machine().logical_cores))?,
             numbers,
         };
         lesson.param("workers", params.n_workers);

@@ -5,7 +5,7 @@ use crate::Params;
 use crate::pool_map::{
     map_process_pool, map_sequential, map_thread_per_item, map_thread_pool, python_default_chunk, word_count,
 };
-use crate::pools::{limit_on_threads, measured_on, process_pool, room_for_threads};
+use crate::pools::{limit_on_threads, measured_on, process_pool, room_for_threads, threads_refused};
 use course::timing::{self, Comparison, Measurement, Runs, format};
 use course::{Lesson, say};
 use std::time::Duration;
@@ -51,9 +51,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     if let Some(why) = left_out {
         lesson.warn(&format!("a thread per string left out: {why}"));
     }
-    comparison.try_variant("thread pool, started per call", n, || {
-        map_thread_pool(&strings, word_count, n).map(total)
-    })?;
+    comparison
+        .try_variant("thread pool, started per call", n, || {
+            map_thread_pool(&strings, word_count, n).map(total)
+        })
+        .map_err(threads_refused(n))?;
     comparison.try_variant_measured("process pool, started per call", n, || {
         noted(
             per_call,

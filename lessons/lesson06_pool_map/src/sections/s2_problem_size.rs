@@ -3,7 +3,7 @@
 
 use crate::Params;
 use crate::pool_map::{map_sequential, map_thread_pool, python_default_chunk, word_count};
-use crate::pools::{measured_on, process_pool};
+use crate::pools::{measured_on, process_pool, threads_refused};
 use course::chart::Plot;
 use course::table::Table;
 use course::timing::{Comparison, VariantRow, format};
@@ -44,7 +44,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         };
         let mut comparison = Comparison::new(format!("word count of {size} strings")).repeats(1, runs);
         comparison.try_variant("sequential", 1, || map_sequential(&strings, word_count, n).map(total))?;
-        comparison.try_variant("thread pool", n, || map_thread_pool(&strings, word_count, n).map(total))?;
+        comparison
+            .try_variant("thread pool", n, || map_thread_pool(&strings, word_count, n).map(total))
+            .map_err(threads_refused(n))?;
         comparison.try_variant_measured("process pool", n, || {
             measured_on(&mut pool, |pool| pool.map(strings.iter().copied(), chunk))
                 .map(|(counts, m)| (total(counts), m))

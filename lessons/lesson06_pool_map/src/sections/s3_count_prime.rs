@@ -4,7 +4,7 @@ use crate::Params;
 use crate::answers::{DivisorCounts, divisors_by_factoring};
 use crate::imbalance;
 use crate::pool_map::{count_prime, map_rayon, map_sequential, map_thread_pool, python_default_chunk};
-use crate::pools::{measured_on, process_pool, rayon_pool};
+use crate::pools::{measured_on, process_pool, rayon_pool, threads_refused};
 use course::timing::{Comparison, VariantRow, format};
 use course::{Lesson, say};
 use workloads::seed::{SEED_DIVISOR_COUNTS, SEED_NUMBERS};
@@ -35,9 +35,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     comparison.try_variant("rayon par_iter", n, || {
         rayon.install(|| map_rayon(numbers, count_prime, n)).map(DivisorCounts)
     })?;
-    comparison.try_variant("thread pool", n, || {
-        map_thread_pool(numbers, count_prime, n).map(DivisorCounts)
-    })?;
+    comparison
+        .try_variant("thread pool", n, || {
+            map_thread_pool(numbers, count_prime, n).map(DivisorCounts)
+        })
+        .map_err(threads_refused(n))?;
     comparison.try_variant_measured("process pool", n, || {
         measured_on(&mut pool, |pool| pool.map(numbers, chunk)).map(|(counts, m)| (DivisorCounts(counts), m))
     })?;
