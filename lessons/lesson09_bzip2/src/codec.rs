@@ -1,27 +1,8 @@
-//! bzip2 as the lesson uses it: compress, decompress one stream or many, and say clearly what
-//! is wrong with bytes that do not decompress.
+//! bzip2 around the concept: multi-stream files read whole or only in part, what is wrong
+//! with bytes that do not decompress (in words), fingerprints to compare outputs by, and
+//! damage made on purpose.
 
-use std::io::{ErrorKind, Read, Write};
-
-/// `data` compressed as one bzip2 stream at `level` (1–9; the block size is level × 100 KB).
-pub fn compress(data: &[u8], level: u32) -> Vec<u8> {
-    let level = bzip2::Compression::try_new(level).unwrap_or(bzip2::Compression::best());
-    let mut encoder = bzip2::write::BzEncoder::new(Vec::with_capacity(data.len() / 3), level);
-    // Writing into a Vec cannot fail; bzip2 reports no error while compressing.
-    encoder.write_all(data).expect("compressing into memory cannot fail");
-    encoder.finish().expect("compressing into memory cannot fail")
-}
-
-/// One request's work: a single bzip2 stream decompressed, as Python's `bz2.decompress` does.
-/// `size_hint` is the expected size (the output grows past it if needed). A corrupt or
-/// truncated stream is an `Err` naming the problem, never a panic.
-pub fn decompress(compressed: &[u8], size_hint: usize) -> Result<Vec<u8>, String> {
-    let mut output = Vec::with_capacity(size_hint);
-    bzip2::read::BzDecoder::new(compressed)
-        .read_to_end(&mut output)
-        .map_err(|error| describe(&error))?;
-    Ok(output)
-}
+use std::io::{ErrorKind, Read};
 
 /// Every stream of a multi-stream file, one after the other (what `bzip2 -d` and pbzip2's
 /// readers do), refusing to produce more than `limit` bytes.
@@ -42,7 +23,7 @@ pub fn decompress_all_streams(compressed: &[u8], limit: u64) -> Result<Vec<u8>, 
 
 /// Only the first stream, as a decoder that does not know about multi-stream files reads them.
 pub fn decompress_first_stream(compressed: &[u8]) -> Result<Vec<u8>, String> {
-    decompress(compressed, 0)
+    crate::parallel_bzip2::decompress(compressed)
 }
 
 /// What went wrong, in words a student can act on.
@@ -51,7 +32,7 @@ pub fn describe(error: &std::io::Error) -> String {
         return "truncated: the data ends before the stream's end marker".to_string();
     }
     match error.get_ref().and_then(|inner| inner.downcast_ref::<bzip2::Error>()) {
-        Some(bzip2::Error::DataMagic) => "not bzip2 data: it does not start with the 'BZh' signature".to_string(),
+        Some(bzip2::Error::DataMagic) => "not bzip2 data: it does not start with 'BZh'".to_string(),
         Some(bzip2::Error::Data) => "corrupt: a block's contents or checksum are wrong".to_string(),
         Some(other) => format!("bzip2 refused it ({other})"),
         None => format!("it could not be decompressed ({error})"),
@@ -87,13 +68,14 @@ pub fn corrupted(compressed: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parallel_bzip2::{compress, decompress};
 
     #[test]
     fn compression_is_lossless() {
         let text = workloads::text::generate(3, 100_000);
         let compressed = compress(text.as_bytes(), 9);
         assert!(compressed.len() < text.len() / 2);
-        assert_eq!(decompress(&compressed, text.len()).unwrap(), text.as_bytes());
+        assert_eq!(decompress(&compressed).unwrap(), text.as_bytes());
         assert_eq!(decompress_all_streams(&compressed, 1 << 20).unwrap(), text.as_bytes());
     }
 
@@ -101,13 +83,13 @@ mod tests {
     fn damaged_input_is_an_error_naming_the_damage() {
         let text = workloads::text::generate(4, 50_000);
         let compressed = compress(text.as_bytes(), 9);
-        let cut = decompress(&truncated(&compressed, compressed.len() / 2), 0).unwrap_err();
+        let cut = decompress(&truncated(&compressed, compressed.len() / 2)).unwrap_err();
         assert!(cut.contains("truncated"), "{cut}");
-        let flipped = decompress(&corrupted(&compressed), 0).unwrap_err();
+        let flipped = decompress(&corrupted(&compressed)).unwrap_err();
         assert!(flipped.contains("corrupt"), "{flipped}");
-        let plain = decompress(text.as_bytes(), 0).unwrap_err();
+        let plain = decompress(text.as_bytes()).unwrap_err();
         assert!(plain.contains("not bzip2"), "{plain}");
-        assert!(decompress(&[], 0).unwrap_err().contains("truncated"));
+        assert!(decompress(&[]).unwrap_err().contains("truncated"));
         let too_big = decompress_all_streams(&compressed, 1000).unwrap_err();
         assert!(too_big.contains("more than"), "{too_big}");
     }

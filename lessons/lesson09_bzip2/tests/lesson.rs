@@ -37,7 +37,11 @@ fn every_version_decompresses_every_request_to_the_book() {
         "{names:?}"
     );
     // The answer every version agreed on: all 12 identical, no errors.
-    assert_eq!(decompression["answer"], format!("(12, {}, 0)", 12 * book));
+    let answer = decompression["answer"].as_str().unwrap();
+    assert!(
+        answer.starts_with("12 of 12 identical to the book") && answer.ends_with(", 0 errors"),
+        "{answer}"
+    );
 }
 
 #[test]
