@@ -219,17 +219,26 @@ pub fn open_files() -> Option<(u64, u64)> {
 pub fn what_limits_tasks() -> String {
     let task_limit = tightest_task_limit();
     let memory = threads_that_fit_in_address_space(DEFAULT_STACK);
+    let address_space = || {
+        let (limit, used) = address_space().unwrap_or_default();
+        format!(
+            "the address-space limit (ulimit -v) is {}, with {} in use",
+            timing::format::bytes(limit),
+            timing::format::bytes(used)
+        )
+    };
     match (task_limit, memory) {
-        (_, Some(0)) => {
-            let (limit, used) = address_space().unwrap_or_default();
-            format!(
-                "the address-space limit (ulimit -v) is {}, with {} in use",
-                timing::format::bytes(limit),
-                timing::format::bytes(used)
-            )
-        }
+        (_, Some(0)) => address_space(),
+        // Every limit on tasks still has room, and the address space is limited: that is what
+        // ran out. Besides its stack, each new thread may reserve an allocator arena (64 MiB
+        // with glibc), which the count of stacks above does not see.
+        (Some(limit), Some(_)) if limit.room() > 0 => format!(
+            "{}; each thread reserves its stack and, with glibc, up to 64 MiB for its allocator",
+            address_space()
+        ),
+        (None, Some(_)) => address_space(),
         (Some(limit), _) => limit.to_string(),
-        (None, _) => "no limit on tasks could be read; the machine may be out of memory".to_string(),
+        (None, None) => "no limit on tasks could be read; the machine may be out of memory".to_string(),
     }
 }
 
