@@ -1,16 +1,18 @@
-//! The formulas of parallel speedup, with nothing else in the way: Amdahl's law, its inverse
-//! (how many workers a wanted speedup needs), the Karp–Flatt serial fraction, a least-squares
-//! fit of the parallel fraction over many measurements, and Gustafson's scaled speedup.
-//!
-//! Plain functions of plain numbers, free of the lesson's printing and timing, so that a quiz
-//! or another lesson can use them as they are.
+//! Amdahl's law and what it leads to, in lecture order: the law (how much faster a fixed job
+//! gets on `n` workers), its inverses (the workers a wanted speedup needs; the serial fraction a
+//! measured speedup implies, alone or fitted over many), Gustafson's law for a job that grows
+//! with the machine, and the job the lesson measures: a serial part, then a parallel part,
+//! sequential and parallel with one signature.
 //!
 //! Notation: `p` is the *parallel fraction*, the share of a run on one worker that can be
 //! spread over several (0..=1); `1 - p` is the serial fraction; `n` is the number of workers.
 
+use std::io;
+use std::ops::Range;
+use std::thread;
+
 /// Amdahl's law: how many times faster `n` workers finish a fixed job whose parallel fraction
-/// is `p`: `S(n) = 1 / ((1 - p) + p / n)`. The serial part takes as long as ever; only the
-/// parallel part shrinks.
+/// is `p`: `S(n) = 1 / ((1 - p) + p / n)`. The serial part takes as long as ever.
 ///
 /// ```
 /// let s = lesson10_amdahl::amdahl::speedup(0.95, 8.0);
@@ -20,30 +22,25 @@ pub fn speedup(p: f64, n: f64) -> f64 {
     1.0 / ((1.0 - p) + p / n)
 }
 
-/// Speedup per worker: 1.0 means every worker was fully used, 0.5 that half their time was
-/// wasted waiting for the serial part.
+/// Speedup per worker: 1.0 means every worker was fully used.
 pub fn efficiency(p: f64, n: f64) -> f64 {
     speedup(p, n) / n
 }
 
-/// The most any number of workers can gain: `1 / (1 - p)`, which `S(n)` approaches but never
-/// reaches. Infinite when everything is parallel (`p = 1`).
+/// The most any number of workers can gain: `1 / (1 - p)`, approached but never reached.
+/// Infinite when everything is parallel (`p = 1`).
 pub fn ceiling(p: f64) -> f64 {
     if p >= 1.0 { f64::INFINITY } else { 1.0 / (1.0 - p) }
 }
 
-/// The fewest workers whose speedup reaches `wanted`, or `None` when no number of workers can
-/// (`wanted` at or above the ceiling). Solves `wanted = S(n)` for `n`:
-/// `n = p / (1 / wanted - (1 - p))`, rounded up to a whole worker.
-///
-/// A wanted speedup within a billionth of the ceiling counts as the ceiling. `p` is a binary
-/// fraction close to the decimal one it was written as (0.9 is stored a hair above 0.9), so the
-/// exact ceiling of "P = 0.9" lies a hair above 10, and taken literally a speedup of 10 would
-/// "need" some 3·10¹⁶ workers instead of being out of reach.
+/// The fewest workers whose speedup reaches `wanted`, or `None` when none can (`wanted` at or
+/// above the ceiling): `wanted = S(n)` solved for `n`, `n = p / (1 / wanted - (1 - p))`.
 pub fn workers_for(p: f64, wanted: f64) -> Option<u64> {
     if wanted <= 1.0 {
         return Some(1);
     }
+    // Within a billionth of the ceiling counts as the ceiling: 0.9 is stored a hair above 0.9,
+    // and a speedup of 10 would otherwise "need" some 3·10¹⁶ workers instead of none.
     if p <= 0.0 || wanted >= ceiling(p) * (1.0 - 1e-9) {
         return None;
     }
@@ -63,10 +60,9 @@ pub fn workers_for(p: f64, wanted: f64) -> Option<u64> {
 }
 
 /// The Karp–Flatt metric: the serial fraction `e` that a measured `speedup` on `n > 1` workers
-/// implies, `e = (1/S - 1/n) / (1 - 1/n)`. For a program that obeys Amdahl's law exactly this
-/// is `1 - p` at every `n`; when it grows with `n`, something else (start-up, communication,
-/// imbalance, too few cores) is eating the speedup. `None` for `n <= 1` (no information) or a
-/// speedup that is not a positive number.
+/// implies, `e = (1/S - 1/n) / (1 - 1/n)`. For a program that obeys Amdahl's law it is `1 - p`
+/// at every `n`; when it grows with `n`, overhead (start-up, communication, imbalance, too few
+/// cores) is eating the speedup. `None` for `n <= 1` or a speedup that is not positive.
 pub fn karp_flatt(speedup: f64, n: f64) -> Option<f64> {
     if n <= 1.0 || speedup.is_nan() || speedup <= 0.0 || !speedup.is_finite() {
         return None;
@@ -75,27 +71,23 @@ pub fn karp_flatt(speedup: f64, n: f64) -> Option<f64> {
 }
 
 /// The parallel fraction fitted to several measurements `(n, speedup)` at once.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
-    /// The fitted parallel fraction, within 0..=1.
+    /// The fitted parallel fraction, within 0..=1, and `1 - parallel_fraction`.
     pub parallel_fraction: f64,
-    /// `1 - parallel_fraction`.
     pub serial_fraction: f64,
     /// Root mean square of (predicted − measured) / measured over the points used.
     pub rms_relative_error: f64,
-    /// How many points had `n > 1` (points with one worker carry no information on `p`).
+    /// How many points had `n > 1` (one worker carries no information on `p`).
     pub points_used: usize,
-    /// True when the best unconstrained fit fell outside 0..=1 (speedups above `n`, or
-    /// slowdowns so bad that even a serial program would not explain them) and was clamped.
+    /// True when the best fit fell outside 0..=1 (speedups above `n`, or slowdowns no serial
+    /// fraction explains) and was clamped.
     pub clamped: bool,
 }
 
-/// Least-squares fit of Amdahl's law to measured `(n, speedup)` pairs.
-///
-/// Amdahl's law is linear in the serial fraction `e` once rewritten as
-/// `1/S - 1/n = e · (1 - 1/n)`, so with `x = 1 - 1/n` and `y = 1/S - 1/n` the best `e` is a
-/// line through the origin: `e = Σxy / Σx²`. Each point's Karp–Flatt value is `y / x`; the fit
-/// weighs points with many workers (large `x`) the most. `None` when no point has `n > 1`.
+/// Least-squares fit of Amdahl's law to measured `(n, speedup)` pairs. Rewritten as
+/// `1/S - 1/n = e · (1 - 1/n)` the law is a line through the origin in `x = 1 - 1/n`,
+/// `y = 1/S - 1/n`, so the best serial fraction is `e = Σxy / Σx²`. `None` without `n > 1`.
 pub fn fit_parallel_fraction(points: &[(f64, f64)]) -> Option<Fit> {
     let usable: Vec<(f64, f64)> = points
         .iter()
@@ -105,15 +97,9 @@ pub fn fit_parallel_fraction(points: &[(f64, f64)]) -> Option<Fit> {
     if usable.is_empty() {
         return None;
     }
-    let (mut sum_xy, mut sum_xx) = (0.0, 0.0);
-    for &(n, s) in &usable {
-        let x = 1.0 - 1.0 / n;
-        let y = 1.0 / s - 1.0 / n;
-        sum_xy += x * y;
-        sum_xx += x * x;
-    }
-    let unconstrained = sum_xy / sum_xx;
-    let serial_fraction = unconstrained.clamp(0.0, 1.0);
+    let xy: f64 = usable.iter().map(|&(n, s)| (1.0 - 1.0 / n) * (1.0 / s - 1.0 / n)).sum();
+    let xx: f64 = usable.iter().map(|&(n, _)| (1.0 - 1.0 / n).powi(2)).sum();
+    let serial_fraction = (xy / xx).clamp(0.0, 1.0);
     let parallel_fraction = 1.0 - serial_fraction;
     let squares: f64 = usable
         .iter()
@@ -124,17 +110,87 @@ pub fn fit_parallel_fraction(points: &[(f64, f64)]) -> Option<Fit> {
         serial_fraction,
         rms_relative_error: (squares / usable.len() as f64).sqrt(),
         points_used: usable.len(),
-        clamped: unconstrained != serial_fraction,
+        clamped: xy / xx != serial_fraction,
     })
 }
 
-/// Gustafson's law: the *scaled* speedup when the job grows with the machine, so that each of
-/// the `n` workers gets as much parallel work as one worker had: `S = (1 - p) + p · n`.
-/// Here `p` is the parallel fraction of the time of the run on `n` workers (for a job whose
-/// serial part stays fixed while each worker's share stays the same, that equals the parallel
-/// fraction of the original job on one worker). It grows without a ceiling.
+/// Gustafson's law: the *scaled* speedup when each of the `n` workers gets as much parallel
+/// work as one worker had, the serial part staying the same: `S = (1 - p) + p · n`, no ceiling.
 pub fn scaled_speedup(p: f64, n: f64) -> f64 {
     (1.0 - p) + p * n
+}
+
+/// The measured job: equal items, the `serial` ones on one thread, the `parallel` ones shared
+/// out. Its answer is the wrapping sum of [`item`] over every index, whoever computes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub serial: Range<u64>,
+    pub parallel: Range<u64>,
+}
+
+impl Job {
+    /// `items` items of which a fraction `1 − p` (rounded) is serial.
+    pub fn with_parallel_fraction(items: u64, p: f64) -> Job {
+        let serial_items = ((1.0 - p) * items as f64).round() as u64;
+        Job {
+            serial: 0..serial_items,
+            parallel: serial_items..items,
+        }
+    }
+
+    /// Gustafson's scaled job: the same serial part, `factor` times the parallel items.
+    pub fn scaled(&self, factor: u64) -> Job {
+        let parallel_items = (self.parallel.end - self.parallel.start) * factor;
+        Job {
+            serial: self.serial.clone(),
+            parallel: self.parallel.start..self.parallel.start + parallel_items,
+        }
+    }
+}
+
+/// The whole job on the calling thread: the serial part, then the parallel part.
+pub fn job_sequential(job: &Job, _n_threads: usize) -> io::Result<u64> {
+    Ok(sum_items(job.serial.clone()).wrapping_add(sum_items(job.parallel.clone())))
+}
+
+/// The same job on `n_threads`: the serial part alone, then the parallel part cut into
+/// `n_threads` ranges run at once. A thread the machine refuses is an error.
+pub fn job_parallel(job: &Job, n_threads: usize) -> io::Result<u64> {
+    let serial = sum_items(job.serial.clone()); // no other thread exists yet: truly serial
+    let parallel = thread::scope(|scope| {
+        let mut workers = Vec::with_capacity(n_threads);
+        for range in split_evenly(job.parallel.clone(), n_threads) {
+            workers.push(thread::Builder::new().spawn_scoped(scope, move || sum_items(range))?); // ← the change
+        }
+        // The threads share nothing while they work; each hands back one number at the end.
+        let sums = workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        io::Result::Ok(sums.fold(0u64, u64::wrapping_add))
+    })?;
+    Ok(serial.wrapping_add(parallel))
+}
+
+/// `range` cut into `parts` consecutive ranges whose lengths differ by at most one.
+pub fn split_evenly(range: Range<u64>, parts: usize) -> Vec<Range<u64>> {
+    let (parts, length) = (parts.max(1) as u64, range.end - range.start);
+    (0..parts)
+        .map(|i| range.start + length * i / parts..range.start + length * (i + 1) / parts)
+        .collect()
+}
+
+/// The wrapping sum of [`item`] over `range`.
+pub fn sum_items(range: Range<u64>) -> u64 {
+    range.map(item).fold(0, u64::wrapping_add)
+}
+
+/// One item of work, about a nanosecond: SplitMix64's mixing of the item's index. Every item
+/// costs the same and none depends on another, so a range can be split anywhere.
+pub fn item(index: u64) -> u64 {
+    let mut z = index.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -240,6 +296,39 @@ mod tests {
         let fit = fit_parallel_fraction(&[(4.0, 0.5)]).unwrap();
         assert_eq!(fit.parallel_fraction, 0.0);
         assert!(fit.clamped);
+    }
+
+    #[test]
+    fn every_split_computes_the_same_answer() {
+        let job = Job::with_parallel_fraction(100_003, 0.9);
+        let expected = job_sequential(&job, 1).unwrap();
+        assert_eq!(expected, sum_items(0..100_003));
+        for n in [1, 2, 3, 4, 7, 16] {
+            assert_eq!(job_parallel(&job, n).unwrap(), expected, "{n} threads");
+        }
+        let scaled = job.scaled(3);
+        assert_eq!(job_parallel(&scaled, 3).unwrap(), job_sequential(&scaled, 3).unwrap());
+    }
+
+    #[test]
+    fn jobs_have_the_serial_share_they_were_built_with() {
+        let job = Job::with_parallel_fraction(1000, 0.9);
+        assert_eq!(job.serial, 0..100);
+        assert_eq!(job.parallel, 100..1000);
+        assert_eq!(Job::with_parallel_fraction(1000, 1.0).serial, 0..0);
+        assert_eq!(Job::with_parallel_fraction(1000, 0.0).parallel, 1000..1000);
+        let scaled = job.scaled(4);
+        assert_eq!(scaled.serial, 0..100);
+        assert_eq!(scaled.parallel.end - scaled.parallel.start, 3600);
+    }
+
+    #[test]
+    fn splits_are_even_and_cover_the_range() {
+        let parts = split_evenly(10..20, 3);
+        assert_eq!(parts, vec![10..13, 13..16, 16..20]);
+        let lengths: Vec<u64> = split_evenly(0..1_000_001, 7).iter().map(|r| r.end - r.start).collect();
+        assert!(lengths.iter().max().unwrap() - lengths.iter().min().unwrap() <= 1);
+        assert_eq!(lengths.iter().sum::<u64>(), 1_000_001);
     }
 
     proptest! {

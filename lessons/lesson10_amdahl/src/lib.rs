@@ -1,5 +1,4 @@
-//! The formulas behind lesson 10, as a library: [`amdahl`] holds Amdahl's law, its inverse,
-//! the Karp–Flatt metric, a fit of the parallel fraction and Gustafson's law, so that tests and
-//! later material (a quiz) use exactly the functions the lesson prints.
+//! Lesson 10's concept as a library: [`amdahl`] holds Amdahl's law, its inverses, Gustafson's
+//! law and the measured job, so that the lesson, its quiz and its tests use the same functions.
 
 pub mod amdahl;

@@ -44,6 +44,56 @@ fn the_calculator_reports_the_known_values() {
 }
 
 #[test]
+fn the_calculator_alone_measures_nothing() {
+    // The speaker notes' command, at full size: the header and the calculator, no measurement.
+    let outcome = lesson().args(["--parallel", "0.95", "--workers", "8"]).go();
+    outcome.assert_code(0);
+    outcome.assert_clean();
+    let text = &outcome.stdout;
+    assert!(text.contains("S(8) = 5.93×"), "{}", outcome.describe());
+    assert!(
+        text.contains("\n1. Amdahl's law: the calculator"),
+        "{}",
+        outcome.describe()
+    );
+    for measured in [
+        "\n2. ",
+        "Measured against the prediction",
+        "Karp–Flatt",
+        "Gustafson",
+        "median",
+    ] {
+        assert!(
+            !text.contains(measured),
+            "'{measured}' in the calculator\n{}",
+            outcome.describe()
+        );
+    }
+    let report = lesson()
+        .args(["--json", "--parallel", "0.95", "--workers", "8", "--want", "10"])
+        .json_report();
+    let sections = report["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 1, "{report:#}");
+    assert!(sections[0]["comparisons"].as_array().unwrap().is_empty(), "{report:#}");
+    assert_eq!(sections[0]["figures"]["workers_needed"][0]["workers"], 19);
+}
+
+#[test]
+fn your_speedups_alone_are_read_back_without_measuring() {
+    let report = lesson().args(["--json", "--speedups", "2:1.8,4:3.0"]).json_report();
+    let sections = report["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 1, "{report:#}");
+    let fit = &figures(&report, "From measurements back to P")["your_fit"];
+    assert!(close(&fit["parallel_fraction"], 0.889, 0.001), "{fit}");
+}
+
+#[test]
+fn a_measurement_flag_runs_the_whole_lesson() {
+    let report = report(&["--workers", "8", "--items", "100000"]);
+    assert_eq!(report["sections"].as_array().unwrap().len(), 4, "{report:#}");
+}
+
+#[test]
 fn a_speedup_above_the_ceiling_needs_more_than_any_number_of_workers() {
     let report = report(&["--parallel", "0.95", "--want", "25"]);
     let calculator = figures(&report, "Amdahl's law: the calculator");
