@@ -1,10 +1,4 @@
-//! Processes that find each other over TCP and run the dataflow together.
-//!
-//! Timely dataflow's cluster mode needs, before it starts, one connected TCP stream between
-//! every pair of processes, and every process must know every address up front. Its own
-//! set-up code retries forever and prints progress on stdout; here the connections are made
-//! by [`connect_mesh`], which gives up after a deadline and checks that both ends belong to
-//! the same run, then handed to timely.
+//! Starting the processes of a cluster and running the dataflow in each.
 //!
 //! Two ways to start a cluster:
 //! - [`run_local`]: the lesson starts its own worker processes (its own binary with the
@@ -12,185 +6,37 @@
 //!   over their stdin and reads their results from their stdout;
 //! - [`run_session`] directly, on each machine of a `--hosts` file, each started by hand with
 //!   its index.
+//!
+//! Either way each process connects to every other ([`crate::mesh`]), hands the connections
+//! to timely, and runs the jobs of [`crate::job`].
 
 use crate::corpus::Corpus;
-use crate::dataflow::{JobOutcome, Shard, Shuffle, run_jobs};
+use crate::job::{Job, JobOutcome, Shard, run_jobs};
+use crate::mesh::{connect_mesh, fingerprint};
 use anyhow::{Context, anyhow, bail};
+use course::limits;
 use course::timing::{Measurement, measure};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::net::TcpListener;
 use std::ops::Range;
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::os::fd::AsFd;
+use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use timely::communication::Hooks;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
 
-/// The first eight bytes each end of a connection sends: "lesson11".
-const MAGIC: u64 = u64::from_be_bytes(*b"lesson11");
-
-/// A number that every process of one run must agree on: it covers the number of processes,
-/// the corpus and the jobs. A process started with other flags is refused at the handshake.
-pub fn fingerprint(processes: usize, corpus: &Corpus, jobs: &[Shuffle]) -> u64 {
-    let text = format!("{processes} {corpus:?} {jobs:?}");
-    // FNV-1a: the same on every machine and every build.
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// Connects process `me` to every other process: it dials each lower-numbered process and
-/// accepts a connection from each higher-numbered one (so that each pair makes exactly one
-/// connection), and both ends of each connection exchange `(magic, index, processes,
-/// fingerprint)`. Returns one stream per process, `None` at `me`. The listener is closed on
-/// return: the port stops listening as soon as everyone is connected.
-///
-/// Nothing here waits forever: dialling is retried (the other process may not be listening
-/// yet) and accepting is polled until `deadline`, then it fails naming who is missing.
-pub fn connect_mesh(
-    me: usize,
-    listener: TcpListener,
-    addresses: &[String],
-    fingerprint: u64,
-    deadline: Instant,
-) -> anyhow::Result<Vec<Option<TcpStream>>> {
-    let processes = addresses.len();
-    let mut streams: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
-    // Dial down: process `me` waits for 0..me to answer. Process 0 dials nobody, so the
-    // chain always resolves: lower processes reach their accept loop before higher ones
-    // need them to.
-    for (peer, address) in addresses.iter().enumerate().take(me) {
-        let mut stream =
-            dial(address, deadline).with_context(|| format!("could not reach process {peer} at {address}"))?;
-        send_hello(&mut stream, me, processes, fingerprint)?;
-        let hello =
-            read_hello(&mut stream, deadline).with_context(|| format!("process {peer} at {address} did not answer"))?;
-        check_hello(hello, peer, processes, fingerprint)?;
-        streams[peer] = Some(stream);
-    }
-    // Accept up: every higher process dials us.
-    listener.set_nonblocking(true)?;
-    let mut missing: Vec<usize> = (me + 1..processes).collect();
-    while !missing.is_empty() {
-        match listener.accept() {
-            Ok((mut stream, _)) => {
-                stream.set_nonblocking(false)?;
-                let hello = read_hello(&mut stream, deadline)?;
-                let peer = hello.index;
-                if !missing.contains(&peer) {
-                    bail!("a second connection claims to be process {peer}");
-                }
-                check_hello(hello, peer, processes, fingerprint)?;
-                send_hello(&mut stream, me, processes, fingerprint)?;
-                streams[peer] = Some(stream);
-                missing.retain(|&p| p != peer);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
-                    bail!(
-                        "gave up waiting for process(es) {missing:?} to connect to {}",
-                        addresses[me]
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(error) => return Err(error).context("accepting a connection"),
-        }
-    }
-    drop(listener);
-    for stream in streams.iter().flatten() {
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(None)?;
-    }
-    Ok(streams)
-}
-
-/// Dials `address` until it answers or `deadline` passes.
-fn dial(address: &str, deadline: Instant) -> anyhow::Result<TcpStream> {
-    loop {
-        let attempt = address
-            .to_socket_addrs()
-            .with_context(|| format!("'{address}' is not an address"))?
-            .next()
-            .ok_or_else(|| anyhow!("'{address}' names no address"))
-            .and_then(|socket| {
-                let left = deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1));
-                TcpStream::connect_timeout(&socket, left).map_err(anyhow::Error::from)
-            });
-        match attempt {
-            Ok(stream) => return Ok(stream),
-            Err(error) if Instant::now() >= deadline => return Err(error.context("gave up at the deadline")),
-            // Not listening yet (refused) or not reachable yet: try again shortly.
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Hello {
-    index: usize,
-    processes: usize,
-    fingerprint: u64,
-}
-
-fn send_hello(stream: &mut TcpStream, me: usize, processes: usize, fingerprint: u64) -> anyhow::Result<()> {
-    let mut bytes = Vec::with_capacity(32);
-    for number in [MAGIC, me as u64, processes as u64, fingerprint] {
-        bytes.extend_from_slice(&number.to_be_bytes());
-    }
-    stream.write_all(&bytes).context("sending the handshake")
-}
-
-fn read_hello(stream: &mut TcpStream, deadline: Instant) -> anyhow::Result<Hello> {
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(1));
-    stream.set_read_timeout(Some(left))?;
-    let mut bytes = [0u8; 32];
-    stream.read_exact(&mut bytes).context("reading the handshake")?;
-    let number = |i: usize| {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&bytes[8 * i..8 * i + 8]);
-        u64::from_be_bytes(word)
-    };
-    if number(0) != MAGIC {
-        bail!("the other end is not a lesson11_distributed process");
-    }
-    Ok(Hello {
-        index: number(1) as usize,
-        processes: number(2) as usize,
-        fingerprint: number(3),
-    })
-}
-
-fn check_hello(hello: Hello, expected_index: usize, processes: usize, fingerprint: u64) -> anyhow::Result<()> {
-    if hello.index != expected_index {
-        bail!(
-            "expected process {expected_index}, but process {} answered",
-            hello.index
-        );
-    }
-    if hello.processes != processes {
-        bail!(
-            "process {} counts {} processes, this one {processes}",
-            hello.index,
-            hello.processes
-        );
-    }
-    if hello.fingerprint != fingerprint {
-        bail!(
-            "process {} was started with other settings (--seed, --blocks, --block-kib or the hosts file differ)",
-            hello.index
-        );
-    }
-    Ok(())
+/// Threads one process of a cluster of `processes` starts for timely: its worker, and a
+/// sending and a receiving thread for each other process.
+pub fn timely_threads(processes: usize) -> u64 {
+    1 + 2 * processes.saturating_sub(1) as u64
 }
 
 /// Everything after the listener is bound: connect to the others, hand the streams to timely,
@@ -200,30 +46,52 @@ pub fn run_session(
     listener: TcpListener,
     addresses: &[String],
     shard: Shard,
-    jobs: &[Shuffle],
+    jobs: &[Job],
     fingerprint: u64,
     connect_deadline: Instant,
 ) -> anyhow::Result<Vec<JobOutcome>> {
+    // Once connected, a process that cannot start its threads leaves the others waiting:
+    // check first that they fit.
+    let needed = timely_threads(addresses.len());
+    if let Some((room, limit)) = limits::room_for_threads(limits::DEFAULT_STACK)
+        && room < needed
+    {
+        let needed = course::timing::format::plural(needed, "thread");
+        bail!("timely needs {needed} in this process, and there is room for {room}: {limit}");
+    }
     let sockets = connect_mesh(me, listener, addresses, fingerprint, connect_deadline)?;
     // One worker thread in this process; its channels to the others run over the sockets.
     let hooks = Hooks::default();
     let process_allocators = ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), None);
-    let (builders, communication) = initialize_networking_from_sockets(process_allocators, sockets, me, 1, hooks)
+    let (builders, network) = initialize_networking_from_sockets(process_allocators, sockets, me, 1, hooks)
         .context("starting timely's network threads")?;
     let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+    // Timely joins its network threads when it drops this guard. After a failed start they
+    // would wait for peers that wait for this process: then the guard is leaked instead.
+    let network = Arc::new(Mutex::new(Some(network)));
     let shard = Arc::new(shard);
     let address = addresses[me].clone();
     let jobs = jobs.to_vec();
-    let guards = timely::execute::execute_from(
+    let started = timely::execute::execute_from(
         builders,
-        Box::new(communication),
+        Box::new(Arc::clone(&network)),
         timely::WorkerConfig::default(),
         move |worker| run_jobs(worker, &shard, &address, &jobs),
-    )
-    .map_err(|error| anyhow!("timely did not start: {error}"))?;
-    guards
-        .join()
-        .pop()
+    );
+    let mut network = network.lock().unwrap_or_else(|e| e.into_inner());
+    let guards = match started {
+        Ok(guards) => guards,
+        Err(error) => {
+            std::mem::forget(network.take());
+            bail!(
+                "timely could not start its worker thread: {error}; {}",
+                limits::what_limits_tasks()
+            );
+        }
+    };
+    let outcome = guards.join().pop();
+    drop(network.take());
+    outcome
         .ok_or_else(|| anyhow!("timely ran no worker"))?
         .map_err(|error| anyhow!("the dataflow worker failed: {error}"))
 }
@@ -234,19 +102,54 @@ struct Assignment {
     addresses: Vec<String>,
     blocks: Range<usize>,
     bytes: usize,
-    jobs: Vec<Shuffle>,
+    jobs: Vec<Job>,
     fingerprint: u64,
     connect_timeout_ms: u64,
 }
 
-/// The hidden `--worker INDEX` mode: one process of a local cluster. It talks to its parent
-/// over its stdin and stdout (this is not a lesson run, so it writes to stdout directly):
+/// The hidden `--worker INDEX` mode. Any failure is one line on stderr, naming the limit in
+/// the way when the machine refused something, and exit status 1; the parent reports it.
+pub fn worker_main(index: usize) -> ExitCode {
+    exit_on_panic(format!("lesson11_distributed worker {index}"));
+    match serve_as_worker(index) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let limit = limits::explain(&error)
+                .filter(|limit| !format!("{error:#}").contains(limit.as_str()))
+                .map(|limit| format!("; {limit}"))
+                .unwrap_or_default();
+            eprintln!("lesson11_distributed worker {index}: {error:#}{limit}");
+            // At once: timely's threads may still wait for the other processes.
+            course::children::exit_now(1)
+        }
+    }
+}
+
+/// Makes a panic on any thread end the process at once with one line on stderr, starting with
+/// `who`. Timely's network threads panic when a peer process disappears ("timely communication
+/// error"); the panic then reaches every other process as a closed connection, so a dead peer
+/// ends the whole cluster instead of leaving it waiting.
+pub fn exit_on_panic(who: String) {
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown failure".to_string());
+        eprintln!("{who}: a process of the cluster failed: {message}");
+        course::children::exit_now(1);
+    }));
+}
+
+/// One process of a local cluster. It talks to its parent over its stdin and stdout (this is
+/// not a lesson run, so it writes to stdout directly):
 ///
 /// 1. binds 127.0.0.1 port 0 (the OS picks a free port) and prints `listening ADDRESS`;
 /// 2. reads its assignment (everyone's address, its blocks) and then the blocks' text;
 /// 3. connects to the others and runs the dataflow;
 /// 4. prints `outcome JSON` for each job and exits.
-pub fn serve_as_worker(me: usize) -> anyhow::Result<()> {
+fn serve_as_worker(me: usize) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding a port on 127.0.0.1")?;
     let address = listener.local_addr()?.to_string();
     {
@@ -263,7 +166,10 @@ pub fn serve_as_worker(me: usize) -> anyhow::Result<()> {
     if assignment.addresses.get(me) != Some(&address) {
         bail!("the assignment does not list this worker's address {address} at index {me}");
     }
-    let mut text = vec![0u8; assignment.bytes];
+    let mut text = Vec::new();
+    text.try_reserve_exact(assignment.bytes)
+        .context("making room for the shard")?;
+    text.resize(assignment.bytes, 0);
     stdin.read_exact(&mut text).context("reading the shard")?;
     let shard = Shard {
         blocks: assignment.blocks,
@@ -310,29 +216,33 @@ pub fn run_local(
     text: &str,
     block_starts: &[usize],
     processes: usize,
-    jobs: &[Shuffle],
+    jobs: &[Job],
     connect_timeout: Duration,
 ) -> anyhow::Result<LocalRun> {
     let mut group = WorkerGroup::default();
     let (started, start) = measure(|| group.start(processes));
-    started?;
-    let addresses = group.addresses.clone();
+    if let Err(error) = started {
+        return Err(group.failure(error));
+    }
 
     // Scatter: each process gets the addresses of all and the text of its blocks.
     let fingerprint = fingerprint(processes, corpus, jobs);
     let (scattered, scatter) = measure(|| -> anyhow::Result<()> {
-        for (index, stdin) in group.stdins.iter_mut().enumerate() {
+        for (index, worker) in group.workers.iter_mut().enumerate() {
             let blocks = corpus.blocks_of(index, processes);
             let shard = &text[block_starts[blocks.start]..block_starts[blocks.end]];
             let assignment = Assignment {
-                addresses: addresses.clone(),
+                addresses: group.addresses.clone(),
                 blocks,
                 bytes: shard.len(),
                 jobs: jobs.to_vec(),
                 fingerprint,
                 connect_timeout_ms: connect_timeout.as_millis() as u64,
             };
-            let mut pipe = stdin.take().ok_or_else(|| anyhow!("worker {index} has no stdin"))?;
+            let mut pipe = worker
+                .stdin
+                .take()
+                .ok_or_else(|| anyhow!("worker {index} has no stdin"))?;
             writeln!(pipe, "{}", serde_json::to_string(&assignment)?)
                 .and_then(|()| pipe.write_all(shard.as_bytes()))
                 .with_context(|| format!("sending worker {index} its blocks"))?;
@@ -367,21 +277,30 @@ enum WorkerLine {
     Closed(usize),
 }
 
-/// The worker processes of one local run. Dropping it kills and reaps any that are left.
+/// One worker process and the parent's ends of its pipes.
+struct WorkerProcess {
+    pid: Pid,
+    stdin: Option<ChildStdin>,
+    /// `None` once the worker has closed it.
+    stdout: Option<ChildStdout>,
+    stderr: Option<ChildStderr>,
+    /// The start of a line not finished yet.
+    partial: Vec<u8>,
+}
+
+/// The worker processes of one local run. The parent waits on all their pipes at once (poll),
+/// with no thread per worker. Dropping the group kills and reaps any worker that is left.
 #[derive(Default)]
 struct WorkerGroup {
-    pids: Vec<Pid>,
+    workers: Vec<WorkerProcess>,
     addresses: Vec<String>,
-    stdins: Vec<Option<ChildStdin>>,
-    lines: Option<Receiver<WorkerLine>>,
-    stderr: Vec<Option<std::thread::JoinHandle<String>>>,
+    lines: VecDeque<WorkerLine>,
 }
 
 impl WorkerGroup {
     /// Starts `processes` workers and waits until each has printed its address.
     fn start(&mut self, processes: usize) -> anyhow::Result<()> {
         let program = std::env::current_exe().context("finding this program's binary")?;
-        let (sender, receiver): (Sender<WorkerLine>, Receiver<WorkerLine>) = channel();
         for index in 0..processes {
             let mut command = Command::new(&program);
             command
@@ -390,40 +309,28 @@ impl WorkerGroup {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
+            if limits::address_space().is_some() {
+                // Under an address-space limit: glibc reserves 64 MiB of it for each thread that
+                // allocates (an "arena", up to 8 per core), which leaves no room for the stacks
+                // of timely's threads. Two arenas are plenty for a worker.
+                command.env("MALLOC_ARENA_MAX", "2");
+            }
             // Tracked by the course: killed and reaped on Ctrl-C, and (PDEATHSIG) killed by the
-            // kernel if this process dies. Spawned from the calling (main) thread.
-            let mut child = course::children::spawn(&mut command)?;
-            self.pids.push(Pid::from_raw(child.id() as i32));
-            self.stdins.push(child.stdin.take());
-            let stdout = child
-                .stdout
-                .take()
-                .ok_or_else(|| anyhow!("worker {index} has no stdout"))?;
-            let stderr = child.stderr.take();
-            let sender = sender.clone();
-            // One reader thread per worker, so that no worker ever blocks on a full pipe.
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    match line {
-                        Ok(line) => {
-                            if sender.send(WorkerLine::Line(index, line)).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => break,
-                    }
+            // kernel if this process dies.
+            let mut child = course::children::spawn(&mut command).map_err(|error| match limits::open_files() {
+                Some((limit, open)) if open + 8 > limit => {
+                    error.context(format!("the open-file limit (ulimit -n) is {limit}, with {open} open"))
                 }
-                let _ = sender.send(WorkerLine::Closed(index));
+                _ => error,
+            })?;
+            self.workers.push(WorkerProcess {
+                pid: Pid::from_raw(child.id() as i32),
+                stdin: child.stdin.take(),
+                stdout: child.stdout.take(),
+                stderr: child.stderr.take(),
+                partial: Vec::new(),
             });
-            self.stderr.push(stderr.map(|mut stderr| {
-                std::thread::spawn(move || {
-                    let mut text = String::new();
-                    let _ = stderr.read_to_string(&mut text);
-                    text
-                })
-            }));
         }
-        self.lines = Some(receiver);
         // Each worker binds port 0 itself and keeps it: nobody can take the port between the
         // moment it is chosen and the moment it is used.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -441,20 +348,79 @@ impl WorkerGroup {
         Ok(())
     }
 
-    fn next_line(&self, deadline: Instant) -> anyhow::Result<WorkerLine> {
-        let lines = self.lines.as_ref().ok_or_else(|| anyhow!("no worker started"))?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) => Ok(line),
-            Err(RecvTimeoutError::Timeout) => bail!("the workers did not answer in time"),
-            Err(RecvTimeoutError::Disconnected) => bail!("every worker closed its output"),
+    /// The next line any worker wrote on its stdout, or the end of one's output.
+    fn next_line(&mut self, deadline: Instant) -> anyhow::Result<WorkerLine> {
+        loop {
+            if let Some(line) = self.lines.pop_front() {
+                return Ok(line);
+            }
+            let open: Vec<usize> = (0..self.workers.len())
+                .filter(|&index| self.workers[index].stdout.is_some())
+                .collect();
+            if open.is_empty() {
+                bail!("every worker closed its output");
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!("the workers did not answer in time");
+            }
+            let ready: Vec<usize> = {
+                let mut fds: Vec<PollFd> = open
+                    .iter()
+                    .filter_map(|&index| self.workers[index].stdout.as_ref())
+                    .map(|stdout| PollFd::new(stdout.as_fd(), PollFlags::POLLIN))
+                    .collect();
+                let timeout = PollTimeout::try_from(left.min(Duration::from_secs(1))).unwrap_or(PollTimeout::MAX);
+                match poll(&mut fds, timeout) {
+                    Ok(_) => {}
+                    // A signal arrived (Ctrl-C ends the process from its handler): poll again.
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(error) => return Err(anyhow!(error).context("waiting for the workers")),
+                }
+                open.iter()
+                    .zip(&fds)
+                    .filter(|(_, fd)| fd.revents().is_some_and(|events| !events.is_empty()))
+                    .map(|(&index, _)| index)
+                    .collect()
+            };
+            for index in ready {
+                self.read_from(index);
+            }
+        }
+    }
+
+    /// Reads what worker `index` has written (poll said there is something, or its end).
+    fn read_from(&mut self, index: usize) {
+        let worker = &mut self.workers[index];
+        let Some(stdout) = worker.stdout.as_mut() else {
+            return;
+        };
+        let mut buffer = [0u8; 1 << 16];
+        match stdout.read(&mut buffer) {
+            Ok(0) => {
+                worker.stdout = None;
+                self.lines.push_back(WorkerLine::Closed(index));
+            }
+            Ok(read) => {
+                worker.partial.extend_from_slice(&buffer[..read]);
+                while let Some(end) = worker.partial.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = worker.partial.drain(..=end).collect();
+                    let line = String::from_utf8_lossy(&line[..end]).into_owned();
+                    self.lines.push_back(WorkerLine::Line(index, line));
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                worker.stdout = None;
+                self.lines.push_back(WorkerLine::Closed(index));
+            }
         }
     }
 
     /// Reads every worker's outcome lines until each has closed its stdout. Returns process
     /// 0's outcomes (the others' are checked to be there).
-    fn collect_outcomes(&self, jobs: usize, connect_timeout: Duration) -> anyhow::Result<Vec<JobOutcome>> {
-        let processes = self.pids.len();
+    fn collect_outcomes(&mut self, jobs: usize, connect_timeout: Duration) -> anyhow::Result<Vec<JobOutcome>> {
+        let processes = self.workers.len();
         let mut outcomes: Vec<Vec<JobOutcome>> = vec![Vec::new(); processes];
         let mut open = processes;
         // Connecting has its own deadline inside the workers; counting a corpus this size takes
@@ -482,9 +448,9 @@ impl WorkerGroup {
     /// Waits for every worker to exit and checks that each exited successfully.
     fn reap(&mut self) -> anyhow::Result<()> {
         let mut failed = Vec::new();
-        for (index, pid) in self.pids.drain(..).enumerate() {
-            match course::children::wait(pid) {
-                Ok(nix::sys::wait::WaitStatus::Exited(_, 0)) => {}
+        for (index, worker) in self.workers.drain(..).enumerate() {
+            match course::children::wait(worker.pid) {
+                Ok(WaitStatus::Exited(_, 0)) => {}
                 Ok(status) => failed.push(format!("worker {index}: {status:?}")),
                 Err(error) => failed.push(format!("worker {index}: {error}")),
             }
@@ -495,173 +461,71 @@ impl WorkerGroup {
         Ok(())
     }
 
-    /// Kills the workers and adds the first thing any of them said on stderr to `error`.
+    /// Kills and reaps the workers. What one of them said on stderr (its own one-line error)
+    /// replaces `error`, which only says that something went wrong.
     fn failure(&mut self, error: anyhow::Error) -> anyhow::Error {
-        self.kill();
-        let said: Vec<String> = self
-            .stderr
-            .iter_mut()
-            .filter_map(|handle| handle.take()?.join().ok())
-            .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
-            .filter(|line| !line.trim().is_empty())
-            .collect();
+        let statuses = self.kill();
+        let mut said: Vec<(usize, String)> = Vec::new();
+        for (index, worker) in self.workers.iter_mut().enumerate() {
+            let mut text = String::new();
+            if let Some(mut stderr) = worker.stderr.take()
+                && stderr.read_to_string(&mut text).is_ok()
+                && let Some(line) = text.lines().find(|line| !line.trim().is_empty())
+            {
+                let prefix = format!("lesson11_distributed worker {index}: ");
+                let line = line.strip_prefix(&prefix).unwrap_or(line);
+                said.push((index, line.replace("a process of the cluster failed: ", "")));
+            }
+        }
+        self.workers.clear();
+        // One worker's failure makes its peers fail too (a closed connection, a send to a
+        // channel nobody reads): the cause is what the others do not echo.
+        let echo = |line: &str| {
+            ["timely communication error", "SendError", "socket closed"]
+                .iter()
+                .any(|e| line.contains(e))
+        };
+        said.sort_by_key(|(_, line)| echo(line));
+        // Rust aborts a process that cannot allocate: under an address-space limit, say so.
+        let aborted = statuses.contains(&Some(Signal::SIGABRT))
+            || said
+                .iter()
+                .any(|(_, line)| line.contains("memory allocation") || line.contains("allocate memory"));
+        let memory = match limits::address_space() {
+            Some((limit, _)) if aborted => {
+                format!(
+                    "; the address-space limit (ulimit -v) is {}",
+                    course::timing::format::bytes(limit)
+                )
+            }
+            _ => String::new(),
+        };
         match said.first() {
-            Some(line) => error.context(line.clone()),
-            None => error,
+            Some((index, line)) => anyhow!("worker {index} failed: {line}{memory}"),
+            None if memory.is_empty() => error,
+            None => anyhow!("{error:#}{memory}"),
         }
     }
 
-    fn kill(&mut self) {
-        for pid in self.pids.drain(..) {
-            let _ = kill(pid, Signal::SIGKILL);
-            let _ = course::children::wait(pid);
-        }
+    /// Kills every worker still running and reaps it; returns, for each, the signal that ended
+    /// it when it died of one before it was killed (an abort, say).
+    fn kill(&mut self) -> Vec<Option<Signal>> {
+        self.workers
+            .iter()
+            .map(|worker| {
+                // A worker that already ended is a zombie until reaped: the signal does nothing.
+                let _ = kill(worker.pid, Signal::SIGKILL);
+                match course::children::wait(worker.pid) {
+                    Ok(WaitStatus::Signaled(_, signal, _)) if signal != Signal::SIGKILL => Some(signal),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 }
 
 impl Drop for WorkerGroup {
     fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// One process's address in a `--hosts` file, and the line of the file it is on (counting from
-/// 1, as editors do; the process's index counts addresses from 0, skipping other lines).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostLine {
-    pub address: String,
-    pub line: usize,
-}
-
-/// The `--hosts` file: one `host:port` per process, process 0 first. Blank lines and lines
-/// starting with `#` are skipped.
-pub fn parse_hosts(text: &str) -> Result<Vec<HostLine>, String> {
-    let mut hosts: Vec<HostLine> = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (host, port) = line
-            .rsplit_once(':')
-            .ok_or_else(|| format!("line {}: '{line}' is not host:port", number + 1))?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("line {}: '{port}' is not a port number", number + 1))?;
-        if host.is_empty() || port == 0 {
-            return Err(format!(
-                "line {}: '{line}' needs a host and a port from 1 to 65535",
-                number + 1
-            ));
-        }
-        if hosts.iter().any(|known| known.address == line) {
-            return Err(format!("line {}: '{line}' is listed twice", number + 1));
-        }
-        hosts.push(HostLine {
-            address: line.to_string(),
-            line: number + 1,
-        });
-    }
-    if hosts.len() < 2 {
-        return Err(format!(
-            "a hosts file lists at least two processes (one host:port per line); this one lists {}",
-            hosts.len()
-        ));
-    }
-    if hosts.len() > 64 {
-        return Err(format!("at most 64 processes; this hosts file lists {}", hosts.len()));
-    }
-    Ok(hosts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_files_are_checked() {
-        let hosts = parse_hosts("# two machines\n10.0.0.1:7000\n\n10.0.0.2:7000\n").unwrap();
-        let addresses: Vec<&str> = hosts.iter().map(|host| host.address.as_str()).collect();
-        assert_eq!(addresses, vec!["10.0.0.1:7000", "10.0.0.2:7000"]);
-        // Process 0 is the first address, on line 2 after the comment; process 1 is on line 4.
-        let lines: Vec<usize> = hosts.iter().map(|host| host.line).collect();
-        assert_eq!(lines, vec![2, 4]);
-        assert!(parse_hosts("").unwrap_err().contains("at least two"));
-        assert!(parse_hosts("a:1\nb\n").unwrap_err().contains("line 2"));
-        assert!(parse_hosts("a:1\nb:x\n").unwrap_err().contains("not a port"));
-        assert!(parse_hosts("a:1\nb:0\n").is_err());
-        assert!(parse_hosts("a:1\na:1\n").unwrap_err().contains("twice"));
-        assert!(parse_hosts("a:1\nb:70000\n").is_err());
-        assert!(parse_hosts("\u{0}\u{1}binary junk").is_err());
-    }
-
-    #[test]
-    fn fingerprints_differ_when_settings_do() {
-        let corpus = Corpus {
-            seed: 1,
-            blocks: 4,
-            block_bytes: 100,
-        };
-        let base = fingerprint(2, &corpus, &[Shuffle::Combined]);
-        assert_eq!(base, fingerprint(2, &corpus, &[Shuffle::Combined]));
-        assert_ne!(base, fingerprint(3, &corpus, &[Shuffle::Combined]));
-        assert_ne!(
-            base,
-            fingerprint(2, &Corpus { seed: 2, ..corpus }, &[Shuffle::Combined])
-        );
-        assert_ne!(base, fingerprint(2, &corpus, &[Shuffle::EveryWord]));
-    }
-
-    #[test]
-    fn a_mesh_of_three_connects_and_checks_who_is_who() {
-        let listeners: Vec<TcpListener> = (0..3).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
-        let addresses: Vec<String> = listeners.iter().map(|l| l.local_addr().unwrap().to_string()).collect();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let handles: Vec<_> = listeners
-            .into_iter()
-            .enumerate()
-            .map(|(me, listener)| {
-                let addresses = addresses.clone();
-                std::thread::spawn(move || connect_mesh(me, listener, &addresses, 42, deadline))
-            })
-            .collect();
-        for (me, handle) in handles.into_iter().enumerate() {
-            let streams = handle.join().unwrap().unwrap();
-            assert_eq!(streams.len(), 3);
-            for (peer, stream) in streams.iter().enumerate() {
-                assert_eq!(stream.is_some(), peer != me, "process {me}, peer {peer}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_missing_process_is_a_timeout_not_a_hang() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let nobody = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addresses = vec![
-            listener.local_addr().unwrap().to_string(),
-            nobody.local_addr().unwrap().to_string(),
-        ];
-        drop(nobody);
-        let deadline = Instant::now() + Duration::from_millis(300);
-        // Process 0 waits for process 1, which never comes.
-        let error = connect_mesh(0, listener, &addresses, 1, deadline).unwrap_err();
-        assert!(error.to_string().contains("gave up"), "{error:#}");
-    }
-
-    #[test]
-    fn a_process_with_other_settings_is_refused() {
-        let zero = TcpListener::bind("127.0.0.1:0").unwrap();
-        let one = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addresses = vec![
-            zero.local_addr().unwrap().to_string(),
-            one.local_addr().unwrap().to_string(),
-        ];
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let other = addresses.clone();
-        let first = std::thread::spawn(move || connect_mesh(0, zero, &other, 1, deadline));
-        let second = connect_mesh(1, one, &addresses, 2, deadline);
-        assert!(first.join().unwrap().is_err());
-        assert!(second.is_err());
+        let _ = self.kill();
     }
 }
