@@ -237,6 +237,9 @@ impl Python {
             })?,
         };
         let who = command.display().to_string();
+        if !is_executable(&command) {
+            return Err(format!("{who} is not executable: the Python rows are skipped"));
+        }
         let timeout = self.timeout.map_or(PROBE_TIMEOUT, |t| t.min(PROBE_TIMEOUT));
         let output = run_tracked(Command::new(&command).args(["-c", PROBE]), timeout)
             .map_err(|problem| format!("{who} {problem}: the Python rows are skipped"))?;
@@ -527,12 +530,18 @@ macro_rules! python_twin {
     };
 }
 
-/// The first `program` on the PATH that is a file.
+/// The first `program` on the PATH that is a file, as a shell finds it.
 fn on_path(program: &Path) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| candidate.is_file() && is_executable(candidate))
+}
+
+/// Whether `path` is a file that someone may execute.
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `python/race.py` for `/…/lessons/lesson03_race/python/race.py`.
