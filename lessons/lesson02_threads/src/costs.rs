@@ -1,14 +1,84 @@
-//! Keeping many processes alive at once to measure what one costs in memory: forked copies
-//! of this lesson and spawned copies of `cat`, each waiting on a pipe until it is let go.
+//! Section 4's measurements: creating a worker that does nothing (a thread, from
+//! `threads.rs`; a forked process; a spawned program) and waiting for it; and keeping many of
+//! each alive at once to measure what one costs in memory: threads held at a gate, forked
+//! copies of this lesson and spawned copies of `cat`, each waiting until it is let go.
 
-use crate::{observe, since_start};
+use crate::observe;
 use anyhow::Context;
 use course::children;
 use course::{Lesson, say};
+use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use std::process::{Command, Stdio};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Time since the lesson started (the first call, at the top of `main`, starts the clock).
+pub fn since_start() -> Duration {
+    static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    STARTED.get_or_init(Instant::now).elapsed()
+}
+
+/// fork + exec of `true` (as `std::process::Command` does it), then waitpid.
+pub fn spawn_and_wait() -> anyhow::Result<()> {
+    let child = children::spawn(
+        Command::new("true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )?;
+    let pid = Pid::from_raw(child.id() as i32);
+    match children::wait(pid).context("waitpid")? {
+        WaitStatus::Exited(_, 0) => Ok(()),
+        status => anyhow::bail!("`true` ended with {status:?}"),
+    }
+}
+
+/// fork of this process; the child exits at once; then waitpid.
+pub fn fork_and_wait() -> anyhow::Result<()> {
+    let pid = children::fork(|| 0)?;
+    match children::wait(pid).context("waitpid")? {
+        WaitStatus::Exited(_, 0) => Ok(()),
+        status => anyhow::bail!("a forked child ended with {status:?}"),
+    }
+}
+
+/// `live` threads alive at once, each waiting at a gate; returns this process's memory while
+/// they wait. A thread the machine refuses is an error (the ones started are let go first).
+pub fn waiting_threads_memory(lesson: &Lesson, live: usize) -> anyhow::Result<observe::Memory> {
+    let me = std::process::id() as i32;
+    // Each thread counts itself in, then waits at a gate (a read lock) that this thread holds
+    // shut (the write lock) until it has measured; dropping the write lock lets all go. The
+    // threads allocate nothing: a thread that does gets an arena of the allocator (64 MiB of
+    // address space with glibc), which would blur the figures and, under an address-space
+    // limit, leave no room for the stacks.
+    let gate = RwLock::new(());
+    let started = AtomicUsize::new(0);
+    thread::scope(|scope| {
+        let shut = gate.write().unwrap_or_else(|e| e.into_inner());
+        for index in 0..live {
+            let (gate, started) = (&gate, &started);
+            let spawned = thread::Builder::new().spawn_scoped(scope, move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                drop(gate.read());
+            });
+            if let Err(error) = spawned {
+                // The threads already started are let go and joined when the scope ends.
+                drop(shut);
+                return Err(course::limits::thread_refused(index, live, &error));
+            }
+        }
+        while started.load(Ordering::SeqCst) < live {
+            thread::sleep(Duration::from_micros(100));
+        }
+        say!(lesson, "    {live} threads started and waiting");
+        let during = observe::status_memory(me).unwrap_or_default();
+        drop(shut);
+        Ok(during)
+    })
+}
 
 /// `live` forked children, each blocked reading a pipe; returns the average one's memory, and
 /// when they were all alive.
