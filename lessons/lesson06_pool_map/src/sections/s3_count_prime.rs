@@ -14,9 +14,8 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let iterations: u64 = numbers.iter().map(|n| n.saturating_sub(3)).sum();
     say!(
         lesson,
-        "  count_prime(n) counts the i from 2 to n-2 that divide n (divisors, despite its name): {} \
-         iterations on {}. The lecture's Python: 26.5 s alone, 15.3 s on Pool(4) (1.73×, efficiency \
-         0.43); Rust takes about 2 ns an iteration, Python 65.",
+        "  count_prime(n) counts the i in 2..n-2 dividing n: {} iterations on {}. The notes' \
+         Python: 26.5 s alone, 15.3 s on Pool(4) (1.73×); Rust takes ~2 ns an iteration, Python 65.",
         format::count(iterations),
         format::plural(numbers.len() as u64, "number")
     );
