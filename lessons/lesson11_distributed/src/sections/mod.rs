@@ -145,35 +145,40 @@ const MATRIX_AT_MOST: usize = 8;
 /// Prints the records sent from each process to each, checks that every record sent was
 /// received, and returns the total.
 pub fn show_matrix(lesson: &Lesson, reports: &[ProcessReport]) -> anyhow::Result<u64> {
+    // The first that fits a projector: full headers and counts, then shorter headers, then the
+    // counts in thousands and millions; past a few processes, one row per process.
+    let candidates = [
+        (true, format::count as fn(u64) -> String),
+        (false, format::count),
+        (false, short_count),
+    ];
+    let table = candidates
+        .into_iter()
+        .filter(|_| reports.len() <= MATRIX_AT_MOST)
+        .map(|(long, show)| matrix(reports, long, show))
+        .find(|table| table.lines().iter().all(|line| line.chars().count() <= 96))
+        .unwrap_or_else(|| per_process(reports));
+    lesson.table(&table);
+    check_every_record_arrived(lesson, reports)
+}
+
+/// Checks that every record a process sent was received by the process it was sent to, as
+/// each receiver counted it by sender; returns the records sent in all.
+pub fn check_every_record_arrived(lesson: &Lesson, reports: &[ProcessReport]) -> anyhow::Result<u64> {
     for from in reports {
         for to in reports {
             let sent = from.sent.get(to.process).copied().unwrap_or(0);
             let received = to.received.get(from.process).copied().unwrap_or(0);
             if sent != received {
-                lesson.checked(
-                    false,
-                    format!("process {} sent {sent} records to {}", from.process, to.process),
-                );
-                bail!(
+                let what = format!(
                     "process {} sent {sent} records to process {} but it received {received}",
-                    from.process,
-                    to.process
+                    from.process, to.process
                 );
+                lesson.checked(false, &what);
+                bail!(what);
             }
         }
     }
-    let table = if reports.len() <= MATRIX_AT_MOST {
-        let exact = matrix(reports, format::count);
-        // Too wide for a projector: the counts in thousands and millions.
-        if exact.lines().iter().any(|line| line.chars().count() > 96) {
-            matrix(reports, short_count)
-        } else {
-            exact
-        }
-    } else {
-        per_process(reports)
-    };
-    lesson.table(&table);
     lesson.checked(
         true,
         "every record sent was received: each receiver counted, by sender, exactly what was sent to it",
@@ -181,9 +186,15 @@ pub fn show_matrix(lesson: &Lesson, reports: &[ProcessReport]) -> anyhow::Result
     Ok(reports.iter().flat_map(|r| r.sent.iter()).sum())
 }
 
-fn matrix(reports: &[ProcessReport], show: fn(u64) -> String) -> Table {
+fn matrix(reports: &[ProcessReport], long_headers: bool, show: fn(u64) -> String) -> Table {
     let mut headers = vec!["from \\ to".to_string()];
-    headers.extend(reports.iter().map(|r| format!("process {}", r.process)));
+    headers.extend(reports.iter().map(|r| {
+        if long_headers {
+            format!("process {}", r.process)
+        } else {
+            r.process.to_string()
+        }
+    }));
     headers.push("sent".to_string());
     let mut table = Table::new(&headers);
     for report in reports {
