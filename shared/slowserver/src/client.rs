@@ -114,8 +114,8 @@ impl Trust {
 
 // ----- Blocking: ureq -----
 
-/// A blocking HTTP client that gives up on a request after `timeout` and trusts `trust` for
-/// HTTPS. Reply statuses are read, not turned into errors; a reply is read up to 256 KiB.
+/// A blocking HTTP client that gives up on a request when a step of it (connecting, sending,
+/// waiting for the reply, reading it) takes longer than `timeout`, and trusts `trust` for HTTPS. Reply statuses are read, not turned into errors; a reply is read up to 256 KiB.
 pub fn blocking_client(timeout: Duration, trust: &Trust) -> ureq::Agent {
     let roots = match trust {
         Trust::WebPki => ureq::tls::RootCerts::WebPki,
@@ -127,12 +127,21 @@ pub fn blocking_client(timeout: Duration, trust: &Trust) -> ureq::Agent {
             ureq::tls::RootCerts::new_with_certs(&certificates)
         }
     };
+    // A deadline per phase (connect, send, wait for the reply, read it), not one for the whole
+    // call: with a whole-call deadline ureq resolves the host name on a thread of its own, one
+    // more thread per request (and a panic where the machine refuses threads). A name is then
+    // resolved without a deadline; an address like 127.0.0.1 needs no resolving at all.
+    let phase = Some(timeout);
     ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
+        .timeout_connect(phase)
+        .timeout_send_request(phase)
+        .timeout_recv_response(phase)
+        .timeout_recv_body(phase)
         .http_status_as_error(false)
-        // A reply head is small; smaller buffers keep a thousand waiting threads light.
-        .input_buffer_size(16 << 10)
-        .output_buffer_size(4 << 10)
+        // A reply head is small (GitHub's is about 3 KiB): buffers the size of hyper's smallest
+        // keep ten thousand waiting threads light, and the two clients alike.
+        .input_buffer_size(8 << 10)
+        .output_buffer_size(1 << 10)
         .user_agent("parallel-lessons")
         .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
         .build()
@@ -211,6 +220,14 @@ impl AsyncClient {
     /// One user's record from `url`. At every `.await` the task may wait and the thread runs
     /// other tasks. Put a `tokio::time::timeout` around it for a deadline.
     pub async fn fetch(&self, url: &str) -> FetchResult {
+        self.fetch_gated(url, async {}).await
+    }
+
+    /// Like [`AsyncClient::fetch`], but the connection is opened only once `gate` is ready,
+    /// and what the gate gave is dropped as soon as the TCP handshake is done: a lesson that
+    /// opens ten thousand connections lets only a wave of them connect at a time (a semaphore's
+    /// permit), so that the server's accept queue never overflows.
+    pub async fn fetch_gated<G>(&self, url: &str, gate: impl std::future::Future<Output = G>) -> FetchResult {
         let uri: hyper::Uri = url.parse().map_err(|e| FetchError::Connect(format!("{url:?}: {e}")))?;
         let https = uri.scheme_str() == Some("https");
         let host = uri.host().unwrap_or_default().trim_matches(['[', ']']).to_string();
@@ -222,9 +239,11 @@ impl AsyncClient {
             .header(header::CONNECTION, "close")
             .body(Empty::<Bytes>::new())
             .map_err(|e| FetchError::Connect(e.to_string()))?;
+        let connecting = gate.await;
         let stream = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| FetchError::Connect(e.to_string()))?;
+        drop(connecting);
         let _ = stream.set_nodelay(true);
         if !https {
             return exchange(TokioIo::new(stream), request).await;
