@@ -2,6 +2,7 @@
 //! its own record or a reason, and the local server must have been asked once for each login.
 
 use crate::fetch::FetchResult;
+use anyhow::Context;
 use course::timing::{self, Measurement, format};
 use serde::Serialize;
 use slowserver::{ServerProcess, Stats};
@@ -56,7 +57,7 @@ pub fn timed_fetch(
         server.reset_stats()?;
     }
     let (results, measurement) = timing::measure(fetch_all);
-    let results = results?;
+    let results = results.context("the pool could not start all its worker threads")?;
     let stats = match server {
         Some(server) => Some(server.stats()?),
         None => None,
