@@ -170,7 +170,7 @@ pub struct Outcome {
 impl Outcome {
     pub fn of(login: &str, result: Result<UserRecord, FetchError>, time: Duration) -> Outcome {
         let (record_hash, failure) = match result {
-            Ok(record) if record.login == login => (Some(record_hash(&record)), None),
+            Ok(record) if record.login.eq_ignore_ascii_case(login) => (Some(record_hash(&record)), None),
             Ok(record) => (None, Some(format!("{login}: the record of {} came back", record.login))),
             Err(error) => (None, Some(format!("{login}: {error}"))),
         };
@@ -190,6 +190,16 @@ pub struct Replies {
     pub failures: usize,
     /// A hash of every record, whatever order they came in.
     pub fingerprint: u64,
+}
+
+impl std::fmt::Display for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "requests: {}, records: {}, failures: {} (fingerprint {:016x})",
+            self.requests, self.records, self.failures, self.fingerprint
+        )
+    }
 }
 
 /// What an experiment reports from its child process.
@@ -212,6 +222,8 @@ pub struct VariantReport {
     pub poll_calls: u64,
     pub events: u64,
     pub trace: Vec<String>,
+    /// The machine refused a thread: how many had started, and its error.
+    pub refused: Option<(usize, String)>,
 }
 
 impl VariantReport {
@@ -279,7 +291,11 @@ impl MemoryUse {
 pub fn record_hash(record: &UserRecord) -> u64 {
     let text = format!(
         "{}|{}|{}|{}|{}",
-        record.login, record.name, record.id, record.joined, record.public_repos
+        record.login,
+        record.display_name(),
+        record.id,
+        record.created_at,
+        record.public_repos
     );
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
@@ -297,17 +313,35 @@ pub struct Measured {
     pub server_peak_connections: u64,
 }
 
-/// Runs `experiment` in a child process with the server's counters reset before; checks that
-/// every client got its record and that the server was asked for `logins` different logins,
-/// once each.
+/// Runs `experiment` in a child process with the local server's counters reset before; checks
+/// that every client got its record and that the server was asked for `logins` different
+/// logins, once each. Without a local server (`--url`), failures are the outside server's and
+/// are counted, not refused. A report whose threads were refused comes back unchecked: the
+/// caller adapts.
 pub fn measured_in_child(
-    server: &ServerProcess,
+    server: Option<&ServerProcess>,
     logins: usize,
     experiment: impl FnOnce() -> anyhow::Result<VariantReport>,
 ) -> anyhow::Result<Measured> {
-    server.reset_stats()?;
+    if let Some(server) = server {
+        server.reset_stats()?;
+    }
     let (report, measurement) = run_in_child(experiment)?;
+    let Some(server) = server else {
+        return Ok(Measured {
+            report,
+            measurement,
+            server_peak_connections: 0,
+        });
+    };
     let stats = server.stats()?;
+    if report.refused.is_some() {
+        return Ok(Measured {
+            report,
+            measurement,
+            server_peak_connections: stats.peak_open_connections,
+        });
+    }
     if let Some(example) = &report.failure_example {
         bail!(
             "{} of {logins} requests failed, for example {example}",

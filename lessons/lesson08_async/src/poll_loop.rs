@@ -203,13 +203,16 @@ fn describe(pending: &Pending, before: Step, outcome: Option<&Result<UserRecord,
             "{who} reply complete after {}: {} ({}), joined {}",
             course::timing::format::duration(pending.started.elapsed()),
             record.login,
-            record.name,
-            &record.joined[..10]
+            record.display_name(),
+            record.created_at.get(..10).unwrap_or(&record.created_at)
         ),
         (_, Some(Err(error))) => format!("{who} failed: {error}"),
         (Step::Connecting, None) => format!(
             "{who} connected; sent `{}`; now waiting to read",
-            String::from_utf8_lossy(&pending.request).trim_end()
+            String::from_utf8_lossy(&pending.request)
+                .lines()
+                .next()
+                .unwrap_or_default()
         ),
         (_, None) => format!("{who} some bytes moved; not done yet"),
     }

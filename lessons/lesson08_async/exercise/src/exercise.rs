@@ -1,7 +1,9 @@
 //! Exercise: an async fetch
 //!
 //! Lesson 08 held thousands of waiting connections on one thread: each connection is a task,
-//! and the thread runs an event loop that polls whichever task can make progress. Now write
+//! and the thread runs an event loop that polls whichever task can make progress. Here each
+//! task fetches with `fetch_user_async`: one HTTP GET with hyper's async client, driven by the
+//! task that awaits it (nothing else is spawned). Now write
 //! such a fetch. Complete `fetch_all_concurrently` so that, on tokio's current-thread runtime:
 //! - every login's request is in flight at the same time: start them all before waiting for
 //!   any of them;
