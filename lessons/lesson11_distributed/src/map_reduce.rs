@@ -51,7 +51,7 @@ pub fn count_on_threads(text: &str, n_threads: usize) -> io::Result<WordCount> {
     let shards = split_into_shards(text, n_threads); // ← scatter
     // Map with a combiner, then shuffle: each mapper counts its shard, files the counts by owner.
     let mapped = on_threads(&shards, |shard| {
-        let local = count_sequential(shard);
+        let local = count_sequential(shard); // ← map: the sequential count, on this shard only
         let mut buckets = vec![Vec::new(); n_threads];
         for (word, count) in local.counts {
             buckets[owner_of(&word, n_threads)].push((word, count));
@@ -114,7 +114,7 @@ pub fn count_as_dataflow(worker: &mut Worker, shard: &str, shuffle: Shuffle) -> 
         let counts = records.aggregate(
             |_word, count, total: &mut u64| *total += count,
             |word, total| (word, total),
-            move |word| owner_of(word, workers) as u64,
+            move |word| owner_of(word, workers) as u64, // ← the shuffle: where each record goes
         );
         // Gather: every count, and each process's number of lines (a numeric reduction), to 0.
         let line_counts = vec![my_line_count].to_stream(scope).exchange(|_| 0);
