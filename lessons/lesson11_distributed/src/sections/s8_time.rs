@@ -36,18 +36,15 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         format::plural(p.processes as u64, "thread"),
     );
     let (distributed, threaded) = (timed.distributed_speedup, timed.threads_speedup);
-    let threads_did = if threaded > distributed.max(1.0) {
-        format!(
-            "{threads} in one process won by more ({}): no start-up, no copies",
-            format::times(threaded)
-        )
-    } else if threaded > 1.0 {
-        format!("{threads} in one process also won ({})", format::times(threaded))
-    } else {
-        format!(
-            "{threads} in one process lost too ({}): too little work to share",
-            format::times(threaded)
-        )
+    let threads_did = match (distributed > 1.0, format::times(threaded)) {
+        (true, times) if threaded > distributed => {
+            format!("{threads} in one process won by more ({times}): no start-up, no copies")
+        }
+        (true, times) => format!("{threads} in one process did no better ({times})"),
+        (false, times) if threaded > 1.0 => {
+            format!("{threads} in one process did win ({times}): no start-up, no copies")
+        }
+        (false, times) => format!("{threads} in one process lost too ({times}): too little work to share"),
     };
     lesson.notice(&if distributed > 1.0 {
         format!(
