@@ -42,8 +42,10 @@ pub fn run_threaded(n_tasks: usize, n_threads: usize, task: impl Fn(usize) -> u6
     let worker = || {
         let mut sum = 0u64;
         loop {
-            // Relaxed is enough: the counter only hands out distinct task numbers, it does
-            // not publish any other memory.
+            // fetch_add reads the counter and adds 1 in one indivisible step, so no two threads
+            // ever get the same task (a separate load and store could: lesson 03). Relaxed is
+            // enough: the counter only hands out distinct task numbers, it publishes no other
+            // memory, and the sums come back through `join`.
             let i = next_task.fetch_add(1, Ordering::Relaxed); // ← the only shared state
             if i >= n_tasks {
                 return sum;
@@ -51,6 +53,8 @@ pub fn run_threaded(n_tasks: usize, n_threads: usize, task: impl Fn(usize) -> u6
             sum = sum.wrapping_add(task(i));
         }
     };
+    // `worker` only borrows `next_task` and `task`, so every thread gets a copy of the same
+    // closure; the scope guarantees the threads end before what they borrow goes away.
     thread::scope(|scope| {
         let mut workers = Vec::with_capacity(n_threads);
         for _ in 0..n_threads {

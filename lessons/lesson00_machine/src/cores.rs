@@ -20,11 +20,13 @@ pub struct Cores {
     pub affinity: Option<Vec<usize>>,
     /// A cgroup CPU quota in cores (`docker --cpus=1.5` gives 1.5); `None` when unlimited.
     pub cgroup_quota: Option<f64>,
-    /// Distinct physical cores, and sockets (packages) holding them.
+    /// Distinct physical cores.
     pub physical: Option<usize>,
+    /// Sockets (packages): the chips holding the physical cores.
     pub sockets: Option<usize>,
     pub model: Option<String>,
-    /// The clock now (as the kernel last saw it) and the highest it may boost to, in MHz.
+    /// The clock now (as the kernel last saw it, averaged over the CPUs) and the highest it
+    /// may boost to, in MHz.
     pub mhz_now: Option<f64>,
     pub mhz_max: Option<f64>,
 }
@@ -50,7 +52,7 @@ pub fn cores() -> Cores {
             cores.mhz_now = (!mhz.is_empty()).then(|| mhz.iter().sum::<f64>() / mhz.len() as f64);
         }
         cores.mhz_max = number("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").map(|khz| khz / 1000.0);
-        let me = nix::unistd::Pid::from_raw(0);
+        let me = nix::unistd::Pid::from_raw(0); // pid 0: the calling process
         cores.affinity = nix::sched::sched_getaffinity(me).ok().map(|set| {
             (0..nix::sched::CpuSet::count())
                 .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
