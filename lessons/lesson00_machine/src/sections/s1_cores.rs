@@ -7,7 +7,7 @@ use course::{Lesson, say};
 
 pub fn run(lesson: &Lesson, _: &mut Params) -> anyhow::Result<()> {
     let cores = cores::cores();
-    let known = |value: Option<String>| value.unwrap_or_else(|| "cannot be read on this platform".to_string());
+    let known = |value: Option<String>| value.unwrap_or_else(|| "cannot be read here".to_string());
     let mhz = |value: Option<f64>| known(value.map(|mhz| format!("{mhz:.0}")));
     let number = |value: Option<usize>| known(value.map(|n| n.to_string()));
     let mut table = Table::new(&["", ""]).left(1);
