@@ -12,9 +12,9 @@
 //! `serde_bytes`). Measured on this course's 2-core machine, a 20 MB `Result<Vec<u8>, String>`
 //! took 22 ms to encode and 22 ms to decode through serde and bincode (1.3 and 2.0 alike),
 //! against 2.4 ms and 8.3 ms here, where [`Wire::encode_slice`] and [`Wire::decode_vec`] copy
-//! bytes in bulk; lesson 09's encode-and-decode step (`--quick`) went from 0.04 ms to about 2 ms. `pickle`
-//! copies a `bytes` object whole, so this format is the honest analogue: encoding is a copy,
-//! and what a process pool really pays for is the pipe.
+//! bytes in bulk; lesson 09's encode-and-decode step (`--quick`) went from 0.04 ms to about
+//! 2 ms. `pickle` copies a `bytes` object whole, so this format is the honest analogue:
+//! encoding is a copy, and what a process pool really pays for is the pipe.
 
 use std::time::Duration;
 
