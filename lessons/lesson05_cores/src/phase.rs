@@ -161,7 +161,12 @@ fn start_and_watch(
 fn start_workers(lesson: &Lesson, n_workers: usize, duration: Duration) -> anyhow::Result<Vec<Pid>> {
     let mut pids = Vec::with_capacity(n_workers);
     for _ in 0..n_workers {
-        match children::fork(move || busy::fry_eggs(duration)) {
+        // The child fries eggs, then exits with status 0 (which `start_and_watch` checks).
+        let fry_then_exit = move || {
+            busy::fry_eggs(duration);
+            0
+        };
+        match children::fork(fry_then_exit) {
             Ok(pid) => pids.push(pid),
             Err(error) if !pids.is_empty() => {
                 lesson.warn(&format!(
