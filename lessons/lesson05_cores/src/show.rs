@@ -36,10 +36,20 @@ pub fn show_phase(lesson: &Lesson, report: &PhaseReport) {
     }
     if !report.workers.is_empty() {
         let known = |value: Option<u64>| value.map_or("?".to_string(), format::count);
+        let longest = report
+            .workers
+            .iter()
+            .map(|worker| worker.timeline.len())
+            .max()
+            .unwrap_or(0);
+        let timeline_header = match timeline_step(longest) {
+            1 => "core at each sample".to_string(),
+            step => format!("core, every {step} samples"),
+        };
         let mut table = Table::new(&[
             "worker",
             "pinned",
-            "core at each sample",
+            &timeline_header,
             "moves",
             "by kernel",
             "preempted",
@@ -105,16 +115,20 @@ pub fn load_marks(load: &[f64]) -> Vec<String> {
 /// most [`TIMELINE_WIDTH`] characters (every other sample, or fewer, for long phases).
 fn timeline_text(timeline: &[Option<usize>]) -> String {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let step = timeline.len().div_ceil(TIMELINE_WIDTH).max(1);
     timeline
         .iter()
-        .step_by(step)
+        .step_by(timeline_step(timeline.len()))
         .map(|core| match core {
             Some(core) if *core < DIGITS.len() => DIGITS[*core] as char,
             Some(_) => '+',
             None => '·',
         })
         .collect()
+}
+
+/// Every how many samples a timeline of `samples` shows one, to fit [`TIMELINE_WIDTH`].
+fn timeline_step(samples: usize) -> usize {
+    samples.div_ceil(TIMELINE_WIDTH).max(1)
 }
 
 #[cfg(test)]
@@ -126,6 +140,7 @@ mod tests {
         assert_eq!(timeline_text(&[Some(0), Some(1), None, Some(11)]), "01·b");
         let long: Vec<Option<usize>> = (0..150).map(|i| Some(i % 2)).collect();
         assert!(timeline_text(&long).chars().count() <= TIMELINE_WIDTH);
+        assert_eq!((timeline_step(29), timeline_step(30), timeline_step(31)), (1, 1, 2));
     }
 
     #[test]

@@ -59,8 +59,19 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             format::plural(cores as u64, "core")
         )
     };
+    // Less than the cores they could fill: other programs held the rest, which the answer above
+    // did not count on.
+    let could = report.workers_started.min(cores);
+    let held_back = if cores_used < 0.9 * could as f64 {
+        format!(
+            " of the {} they could fill (other programs wanted the cores too)",
+            format::count(could as u64)
+        )
+    } else {
+        String::new()
+    };
     lesson.notice(&format!(
-        "{cores_used:.2} cores used: each process had about {} of a core{turns}.",
+        "{cores_used:.2} cores used{held_back}: each process had about {} of a core{turns}.",
         format::percent(share_each)
     ));
     Ok(())
