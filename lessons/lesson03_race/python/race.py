@@ -4,9 +4,10 @@
 An update is lost when another thread stores between our load and our store. Whether that
 can happen depends on where the interpreter lets threads change places:
 
-- with a GIL, only one thread runs Python code at a time, and CPython 3.10 and later hands
-  the GIL over only at certain points (a call, a backward jump of a loop), never between the
-  load and the store of `counter += 1`: that line rarely, if ever, loses an update there;
+- with a GIL, only one thread runs Python code at a time. CPython 3.10 and later hands the
+  GIL over only at certain points (a call, the backward jump of a loop), and there is none
+  between the load and the store of `counter += 1`: that line rarely, if ever, loses an
+  update there (before 3.10, the GIL could change hands between almost any two bytecodes);
 - with a call between the load and the store, the hand-over can fall inside the gap, and
   the other thread's updates made meanwhile are overwritten: updates are lost;
 - without a GIL (the free-threaded build, `python3.13t`), threads run at the same moment and
