@@ -6,9 +6,11 @@
 //! the pool is written out: N threads take logins from one queue. Then the same pool gets work
 //! that computes instead of waits (the lecture's `count_prime`, which counts divisors).
 //!
-//! Every way of fetching has the same signature: an HTTP client, where to fetch (`url` with
-//! `{login}` in it), the logins and a number of workers; it returns each login's record or the
-//! reason it has none, in login order. A thread the machine refuses is an error, not a panic.
+//! Every way of fetching has the same signature: an HTTP client (a `ureq::Agent`, which
+//! `slowserver::client::blocking_client` makes with a deadline for each step of a request),
+//! where to fetch (`url` with `{login}` in it), the logins, that deadline and a number of
+//! workers; it returns each login's record or the reason it has none, in login order. A thread
+//! the machine refuses is an error, not a panic.
 
 use slowserver::client::{UrlTemplate, ureq_failure};
 use slowserver::protocol::{MAX_REPLY_BYTES, record_from_body};
