@@ -131,8 +131,8 @@ fn main() -> ExitCode {
     course::run(info, &args.common, &args, |lesson| {
         let requested = args.threads.unwrap_or(lesson.machine().logical_cores);
         // The convoy runs the most threads at once: the neighbours, the I/O thread, this one.
-        let n_threads = room::fit_threads(lesson, "--threads", requested, 2);
-        let io_tasks = room::fit_threads(lesson, "--io-tasks", args.io_tasks, 1);
+        let n_threads = room::fit_workers(lesson, "--threads", requested, 2);
+        let io_tasks = room::fit_workers(lesson, "--io-tasks", args.io_tasks, 1);
         let mut params = Params {
             n_threads,
             total_steps: args.steps.unwrap_or(lesson.pick(4_000, 60_000)) as u64,

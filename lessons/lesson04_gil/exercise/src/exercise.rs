@@ -17,11 +17,8 @@
 //!   waits for its turn before it returns; the step it then runs is the first of its new turn.
 //!   With nobody waiting, the holder keeps the GIL as long as it likes.
 //!
-//! Hints: lock `state` for every look at the tickets. Wait for a turn with
-//! `self.turn_changed.wait(state)` in a `while` loop: waking up only means that something
-//! changed, not that it is your turn. Whoever changes `now_serving` calls
-//! `turn_changed.notify_all()`: only the owner of the next ticket may go on, and a condition
-//! variable cannot wake one thread by name.
+//! Lock `state` for every look at the tickets. Check your work with `cargo homework 04`;
+//! stuck, `cargo homework hint 04` gives a hint, one step at a time.
 #![allow(unused_variables, dead_code)] // until the stubs below are filled in
 
 use std::sync::{Condvar, Mutex, MutexGuard};

@@ -1,4 +1,4 @@
-//! Checks for lesson 04's exercise. Run them with `scripts/homework.sh 04`.
+//! Checks for lesson 04's exercise. Run them with `cargo homework 04`.
 //!
 //! Everything here counts steps and turns; nothing is timed. Each check runs its threads under
 //! a deadline that only turns a hang (a thread waiting for a turn that never comes) into a
@@ -65,7 +65,7 @@ fn some_work(seed: u64) -> u64 {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 04"]
+#[ignore = "homework: run cargo homework 04"]
 fn a_lone_thread_keeps_the_gil_and_can_take_it_again() {
     let (handed_over, waiting) = within_patience("a lone thread taking the GIL three times", || {
         let gil = Gil::new(2);
@@ -91,7 +91,7 @@ fn a_lone_thread_keeps_the_gil_and_can_take_it_again() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 04"]
+#[ignore = "homework: run cargo homework 04"]
 fn two_holders_never_overlap() {
     const THREADS: u64 = 4;
     const STEPS: u64 = 2_000;
@@ -151,7 +151,7 @@ fn two_holders_never_overlap() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 04"]
+#[ignore = "homework: run cargo homework 04"]
 fn a_cpu_bound_holder_cannot_starve_a_waiter() {
     const SWITCH_INTERVAL: u64 = 5;
     const CAP: u64 = 100_000;
@@ -193,22 +193,30 @@ fn a_cpu_bound_holder_cannot_starve_a_waiter() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 04"]
+#[ignore = "homework: run cargo homework 04"]
 fn waiting_threads_get_turns_in_arrival_order() {
     const WAITERS: u64 = 6;
-    let (all_queued, order) = within_patience("six threads queueing behind a holder", || {
+    let (all_queued, order, overlapped) = within_patience("six threads queueing behind a holder", || {
         let gil = Gil::new(1_000);
         let order = Mutex::new(Vec::new());
+        let inside = AtomicU64::new(0);
+        let overlapped = AtomicBool::new(false);
         let holder = gil.acquire();
         let all_queued = std::thread::scope(|scope| {
             let mut waiters = Vec::new();
             let deadline = Instant::now() + PATIENCE / 2;
             let mut all_queued = true;
             for waiter in 1..=WAITERS {
-                let (gil, order) = (&gil, &order);
+                let (gil, order, inside, overlapped) = (&gil, &order, &inside, &overlapped);
                 waiters.push(scope.spawn(move || {
                     let _held = gil.acquire();
+                    // SeqCst: two holders at once must not go unnoticed.
+                    if inside.fetch_add(1, Ordering::SeqCst) > 0 {
+                        overlapped.store(true, Ordering::SeqCst);
+                    }
                     order.lock().unwrap().push(waiter);
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, Ordering::SeqCst);
                 }));
                 // The next one comes only once this one is in line.
                 all_queued &= until_waiting(gil, waiter, deadline);
@@ -217,11 +225,15 @@ fn waiting_threads_get_turns_in_arrival_order() {
             waiters.into_iter().for_each(join);
             all_queued
         });
-        (all_queued, order.into_inner().unwrap())
+        (all_queued, order.into_inner().unwrap(), overlapped.into_inner())
     });
     assert!(
         all_queued,
         "the waiters did not show up in line one by one (waiting() stayed behind). Hint: each acquire takes a ticket (next_ticket += 1) before it waits"
+    );
+    assert!(
+        !overlapped,
+        "two of the waiters held the GIL at once when it was handed on (they came in in the order {order:?}). Hint: wait in a while loop until now_serving equals your ticket; an if lets every thread that notify_all wakes go on"
     );
     assert_eq!(
         order,
@@ -231,19 +243,26 @@ fn waiting_threads_get_turns_in_arrival_order() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 04"]
+#[ignore = "homework: run cargo homework 04"]
 fn cpu_bound_threads_take_turns_of_one_switch_interval_in_order() {
     const SWITCH_INTERVAL: u64 = 4;
     const STEPS: u64 = 5 * SWITCH_INTERVAL;
-    let (all_queued, log) = within_patience("three threads that only compute", || {
+    let (all_queued, log, overlapped) = within_patience("three threads that only compute", || {
         let gil = Gil::new(SWITCH_INTERVAL);
         let log = Mutex::new(Vec::new());
+        let inside = AtomicU64::new(0);
+        let overlapped = AtomicBool::new(false);
         // Each step notes who ran it; the GIL is held, so the log is in the order of the steps.
         let run = |held: &mut Held<'_>, thread: usize| {
             for step in 0..STEPS {
                 held.before_step();
+                // SeqCst: two holders at once must not go unnoticed.
+                if inside.fetch_add(1, Ordering::SeqCst) > 0 {
+                    overlapped.store(true, Ordering::SeqCst);
+                }
                 std::hint::black_box(some_work(step));
                 log.lock().unwrap().push(thread);
+                inside.fetch_sub(1, Ordering::SeqCst);
             }
         };
         let mut first = gil.acquire();
@@ -262,11 +281,15 @@ fn cpu_bound_threads_take_turns_of_one_switch_interval_in_order() {
             others.into_iter().for_each(join);
             all_queued
         });
-        (all_queued, log.into_inner().unwrap())
+        (all_queued, log.into_inner().unwrap(), overlapped.into_inner())
     });
     assert!(
         all_queued,
         "threads 1 and 2 did not show up in line. Hint: each acquire takes a ticket (next_ticket += 1) before it waits"
+    );
+    assert!(
+        !overlapped,
+        "two of the three computing threads held the GIL at once. Hint: wait in a while loop until now_serving equals your ticket; an if lets every thread that notify_all wakes go on"
     );
     let turns = turns_of(&log);
     let expected: Vec<(usize, u64)> = (0..5)
@@ -281,13 +304,13 @@ fn cpu_bound_threads_take_turns_of_one_switch_interval_in_order() {
     );
     if let Some(&(thread, steps)) = turns.iter().find(|(_, steps)| *steps < SWITCH_INTERVAL) {
         panic!(
-            "thread {thread} had a turn of only {} while others waited (switch interval {SWITCH_INTERVAL}); the turns were {shown}. Hint: hand over only once switch_interval steps were counted, and start a fresh count with every new turn",
+            "thread {thread} had a turn of only {} while others waited (switch interval {SWITCH_INTERVAL}); the turns were {shown}. Hint: hand over only once switch_interval steps were counted, and start a fresh count with every new turn; and wait for a turn in a while loop (an if lets a thread go on out of turn)",
             plural(steps, "step")
         );
     }
     if let Some(&(thread, steps)) = turns.iter().find(|(_, steps)| *steps > SWITCH_INTERVAL) {
         panic!(
-            "thread {thread} ran {steps} steps in one turn while others waited (switch interval {SWITCH_INTERVAL}); the turns were {shown}. Hint: count each step run while someone waits, and hand over at the boundary after switch_interval of them"
+            "thread {thread} ran {steps} steps in one turn while others waited (switch interval {SWITCH_INTERVAL}); the turns were {shown}. Hint: count each step run while someone waits, and hand over at the boundary after switch_interval of them; and wait for a turn in a while loop (an if lets a thread go on out of turn)"
         );
     }
     assert_eq!(
@@ -330,4 +353,100 @@ fn plural(count: u64, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 04"]
+fn steps_run_alone_do_not_count_toward_the_switch() {
+    // A computes 50 steps alone, then B queues: A still owes B's wait a whole switch interval of
+    // steps, no fewer (steps run while nobody waited count for nothing) and no more.
+    const SWITCH_INTERVAL: u64 = 5;
+    const ALONE: u64 = 50;
+    const CAP: u64 = 100_000;
+    let (queued, steps_while_waiting) = within_patience("a holder that computed alone, then a waiter", || {
+        let gil = Gil::new(SWITCH_INTERVAL);
+        let b_got_in = AtomicBool::new(false);
+        let mut held: Held<'_> = gil.acquire();
+        for step in 0..ALONE {
+            held.before_step();
+            std::hint::black_box(some_work(step));
+        }
+        let a_steps = AtomicU64::new(0);
+        let a_steps_when_b_got_in = AtomicU64::new(u64::MAX);
+        let queued = std::thread::scope(|scope| {
+            let b = scope.spawn(|| {
+                let _held = gil.acquire();
+                // SeqCst: the order of these stores against A's count is the whole question.
+                a_steps_when_b_got_in.store(a_steps.load(Ordering::SeqCst), Ordering::SeqCst);
+                b_got_in.store(true, Ordering::SeqCst);
+            });
+            let queued = until_waiting(&gil, 1, Instant::now() + PATIENCE / 2);
+            while !b_got_in.load(Ordering::SeqCst) && a_steps.load(Ordering::SeqCst) < CAP {
+                held.before_step();
+                std::hint::black_box(some_work(a_steps.load(Ordering::SeqCst)));
+                a_steps.fetch_add(1, Ordering::SeqCst);
+            }
+            drop(held);
+            join(b);
+            queued
+        });
+        (queued, a_steps_when_b_got_in.into_inner())
+    });
+    assert!(
+        queued,
+        "B called acquire while A held the GIL, but waiting() never showed it in line. Hint: acquire takes a ticket (next_ticket += 1) before it waits"
+    );
+    assert_eq!(
+        steps_while_waiting,
+        SWITCH_INTERVAL,
+        "A computed {ALONE} steps alone, then ran {steps_while_waiting} while B waited, not the switch interval's {SWITCH_INTERVAL}. Hint: {}",
+        if steps_while_waiting < SWITCH_INTERVAL {
+            "steps run while nobody waits count for nothing: in before_step, count the step only if state.waiting() > 0"
+        } else {
+            "count each step run while someone waits, and hand over at the boundary after switch_interval of them"
+        }
+    );
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 04"]
+fn a_thread_woken_out_of_turn_waits_again() {
+    // W1 and W2 queue behind H. When H lets go, notify_all wakes both; only W1's ticket is
+    // served, so W2 must go back to sleep until W1 lets go. W1 holds the GIL for a moment to
+    // give W2 every chance to come in out of turn.
+    let (queued, w2_came_in_while_w1_held) = within_patience("two waiters woken at once", || {
+        let gil = Gil::new(1_000);
+        let w2_in = AtomicBool::new(false);
+        let holder = gil.acquire();
+        std::thread::scope(|scope| {
+            let deadline = Instant::now() + PATIENCE / 2;
+            let w1 = scope.spawn(|| {
+                let _held = gil.acquire();
+                let until = Instant::now() + Duration::from_millis(300);
+                // SeqCst: W2's flag is the whole message.
+                while !w2_in.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::yield_now();
+                }
+                w2_in.load(Ordering::SeqCst)
+            });
+            let mut queued = until_waiting(&gil, 1, deadline);
+            let w2 = scope.spawn(|| {
+                let _held = gil.acquire();
+                w2_in.store(true, Ordering::SeqCst);
+            });
+            queued &= until_waiting(&gil, 2, deadline);
+            drop(holder);
+            let w2_came_in_while_w1_held = join(w1);
+            join(w2);
+            (queued, w2_came_in_while_w1_held)
+        })
+    });
+    assert!(
+        queued,
+        "two threads called acquire behind the holder, but waiting() never showed them both in line. Hint: each acquire takes a ticket (next_ticket += 1) before it waits"
+    );
+    assert!(
+        !w2_came_in_while_w1_held,
+        "when the holder let go, the second thread in line came in while the first one held the GIL: two holders at once. Hint: notify_all wakes every waiter, and waking means only that something changed: wait in a `while state.now_serving != ticket` loop, not an `if`, so that all but the ticket's owner sleep again"
+    );
 }
