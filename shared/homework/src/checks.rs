@@ -40,6 +40,8 @@ pub struct CheckRun {
     pub timed_out: bool,
     /// The check binary's own exit status was success.
     pub success: bool,
+    /// How long the checks ran (the build not included).
+    pub seconds: f64,
 }
 
 impl CheckRun {
@@ -122,6 +124,7 @@ fn compiler_errors(stderr: &str) -> Vec<String> {
 
 /// Runs a built check binary on every homework check, one at a time, from `dir`.
 pub fn run_checks(executable: &Path, dir: &Path) -> CheckRun {
+    let start = Instant::now();
     let (status, output, timed_out) = run_limited(
         Command::new(executable)
             .args(["--ignored", "--test-threads=1"])
@@ -132,6 +135,7 @@ pub fn run_checks(executable: &Path, dir: &Path) -> CheckRun {
     let mut run = read_test_output(&output);
     run.timed_out = timed_out;
     run.success = status;
+    run.seconds = start.elapsed().as_secs_f64();
     run
 }
 

@@ -286,7 +286,12 @@ fn check(root: &Path, exercise: &Exercise, options: &Options) -> bool {
             say!("  {} {note}", style::yellow("note:"));
         }
         if passed {
-            say!("  {} all {} checks pass.", style::green("✓ done:"), run.passed.len());
+            say!(
+                "  {} all {} checks pass {}",
+                style::green("✓ done:"),
+                run.passed.len(),
+                style::dim(&format!("(in {})", timing::format::seconds(run.seconds)))
+            );
             if let Some(path) = &reference {
                 say!("  The reference solution, to compare with yours: {}", shown(root, path));
                 for line in differs.into_iter().flatten() {
@@ -341,6 +346,7 @@ fn check(root: &Path, exercise: &Exercise, options: &Options) -> bool {
             "compiles": run.compile_errors.is_none(),
             "passed": passed,
             "timed_out": run.timed_out,
+            "checks_seconds": run.seconds,
             "checks": {
                 "passed": run.passed,
                 "failed": run.failed.iter().map(|f| json!({ "name": f.name, "message": f.message })).collect::<Vec<_>>(),
@@ -377,9 +383,10 @@ fn explain(run: &CheckRun, exercise: &Exercise) {
     } else {
         let total = run.passed.len() + run.failed.len();
         say!(
-            "  {} {} of {total} checks fail.",
+            "  {} {} of {total} checks fail {}",
             style::red("✗ not yet:"),
-            run.failed.len()
+            run.failed.len(),
+            style::dim(&format!("(in {})", timing::format::seconds(run.seconds)))
         );
     }
     for failure in &run.failed {

@@ -7,6 +7,9 @@ use timing::format;
 
 /// Within this factor either way, two versions are "about as fast".
 const ABOUT_THE_SAME: f64 = 1.2;
+/// The same where the workers wait for each other by design (a lock, a GIL), whose times vary
+/// far more from run to run.
+const ABOUT_THE_SAME_CONTENDED: f64 = 1.5;
 
 /// The verdict's lines.
 pub fn lines(report: &Report) -> Vec<String> {
@@ -69,7 +72,12 @@ pub fn sentence(timed: &Timed) -> String {
     if let Some(why) = &timed.disturbed {
         return format!("not a fair race this time ({why}); check again when the machine is quieter");
     }
-    if timed.ratio >= ABOUT_THE_SAME {
+    let band = if timed.contended {
+        ABOUT_THE_SAME_CONTENDED
+    } else {
+        ABOUT_THE_SAME
+    };
+    if timed.ratio >= band {
         let fewer = timed.yours_cores < timed.reference_cores * 0.75;
         return if fewer {
             format!(
@@ -82,7 +90,7 @@ pub fn sentence(timed: &Timed) -> String {
             format!("yours is faster than the reference: {ratio} its speed")
         };
     }
-    if timed.ratio > 1.0 / ABOUT_THE_SAME {
+    if timed.ratio > 1.0 / band {
         return format!("about as fast as the reference ({ratio})");
     }
     let parallel_reference = timed.reference_cores >= 1.3;
@@ -120,6 +128,7 @@ mod tests {
             yours_cores,
             disturbed: None,
             mismatch: None,
+            contended: false,
         }
     }
 
