@@ -10,8 +10,8 @@
 //!   (10 tasks on 4 threads: 3, 3, 2, 2);
 //! - it returns the same sum as `run_sequential` (add with `wrapping_add`, in any order).
 //!
-//! Hints: `std::thread::scope` lets the threads borrow `task`. With `n_tasks / n_threads` as
-//! the base size, the first `n_tasks % n_threads` blocks get one task more.
+//! Check your work with `cargo homework 00`; stuck, `cargo homework hint 00` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stub below is filled in
 
 /// Runs tasks `0..n_tasks` one after another on this thread; returns the sum of their results.
