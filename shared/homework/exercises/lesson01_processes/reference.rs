@@ -7,8 +7,9 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 /// Forks one child per worker, each running `work(i)` and exiting with what it returns; waits
-/// for all of them; returns their exit statuses in worker order.
-pub fn run_workers(n_workers: usize, work: impl Fn(usize) -> i32) -> Vec<i32> {
+/// for all of them; returns their exit statuses in worker order, or the error of a fork that
+/// failed (after waiting for the workers already started).
+pub fn run_workers(n_workers: usize, work: impl Fn(usize) -> i32) -> nix::Result<Vec<i32>> {
     // Every worker is started before any is waited for: they run at the same time.
     let mut pids: Vec<Pid> = Vec::with_capacity(n_workers);
     for worker in 0..n_workers {
@@ -23,17 +24,19 @@ pub fn run_workers(n_workers: usize, work: impl Fn(usize) -> i32) -> Vec<i32> {
             }
             Ok(ForkResult::Parent { child }) => pids.push(child),
             Err(error) => {
-                // Reap the workers already started before giving up: no zombie, even now.
+                // The machine refused a process (EAGAIN under a process limit). The workers
+                // already started are ours to wait for before giving up: no zombie, even now,
+                // and the caller gets the error to report instead of a panic.
                 for pid in pids {
                     let _ = wait_for(pid);
                 }
-                panic!("fork failed after {worker} workers: {error}");
+                return Err(error);
             }
         }
     }
     // Waiting for each PID in turn gives the statuses in worker order, whoever ends first; each
     // waitpid reaps its child, so no zombie is left.
-    pids.into_iter().map(wait_for).collect()
+    Ok(pids.into_iter().map(wait_for).collect())
 }
 
 /// Waits for one child and turns how it ended into a status, as a shell does.

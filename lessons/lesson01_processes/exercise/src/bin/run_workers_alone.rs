@@ -3,20 +3,26 @@
 //!
 //! ```text
 //! parent 4242            this process, before the call
-//! returned 4242 10 17    printed by every process that returns from run_workers, with what it got
+//! returned 4242 10 17    printed by every process that returns Ok from run_workers, with what it got
+//! error 4242 EAGAIN      run_workers returned this error instead
+//! panicked 4242          run_workers panicked
 //! zombies 4250           this process's children in state Z afterwards, read from /proc
 //! alive                  its children in any other state afterwards
+//! skipped <why>          the limit a mode needs could not be set up here
 //! ```
 //!
 //! Usage: `run_workers_alone codes N` (worker i sleeps a little, the later ones less, and
 //! returns 10 + 7 i), `run_workers_alone signals` (four workers: exit 0, SIGKILL, exit 255,
 //! SIGTERM), `run_workers_alone together N` (each worker waits, up to a deadline, until all N
-//! have started; it returns 0 if they all met, 1 if not).
+//! have started; it returns 0 if they all met, 1 if not), `run_workers_alone limited N K`
+//! (N workers of 200 ms each, under a process limit that lets only K of them start: as an
+//! ordinary user, whom `RLIMIT_NPROC` binds; root gives up its privileges first).
 
 use lesson01_processes_exercise::run_workers;
+use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{Signal, kill, raise};
 use nix::sys::wait::waitpid;
-use nix::unistd::Pid;
+use nix::unistd::{Gid, Pid, Uid, geteuid, setgid, setgroups, setuid};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,16 +42,40 @@ fn main() -> ExitCode {
             let meeting = shared_counter();
             (n, Box::new(move |_| meet(meeting, n)))
         }
+        (Some("limited"), Some(n)) => {
+            let Some(room) = count(2).map(|k| k as u64) else {
+                eprintln!("usage: run_workers_alone limited N K");
+                return ExitCode::from(2);
+            };
+            if let Err(why) = allow_only_more_processes(room) {
+                say(&format!("skipped {why}"));
+                return ExitCode::SUCCESS;
+            }
+            (
+                n,
+                Box::new(|_| {
+                    std::thread::sleep(Duration::from_millis(200));
+                    0
+                }),
+            )
+        }
         _ => {
-            eprintln!("usage: run_workers_alone codes N | signals | together N");
+            eprintln!("usage: run_workers_alone codes N | signals | together N | limited N K");
             return ExitCode::from(2);
         }
     };
     say(&format!("parent {me}"));
-    let statuses = run_workers(n_workers, work);
+    // A panic is caught, so that what it left behind can still be looked at below.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_workers(n_workers, work)));
     let now = std::process::id();
-    let listed: Vec<String> = statuses.iter().map(i32::to_string).collect();
-    say(format!("returned {now} {}", listed.join(" ")).trim_end());
+    match outcome {
+        Ok(Ok(statuses)) => {
+            let listed: Vec<String> = statuses.iter().map(i32::to_string).collect();
+            say(format!("returned {now} {}", listed.join(" ")).trim_end());
+        }
+        Ok(Err(errno)) => say(&format!("error {now} {errno:?}")),
+        Err(_) => say(&format!("panicked {now}")),
+    }
     if now != me {
         // A worker that returned from run_workers instead of exiting: it has said so; stop.
         return ExitCode::SUCCESS;
@@ -160,4 +190,55 @@ fn children_of(parent: u32) -> (Vec<u32>, Vec<u32>) {
     zombies.sort_unstable();
     others.sort_unstable();
     (zombies, others)
+}
+
+/// Sets this process's `RLIMIT_NPROC` so that only `room` more processes of its user can start.
+/// The limit counts every task of the user (threads too) and does not bind root, so root first
+/// becomes the unprivileged user `nobody` (65534). Fails, saying why, where that cannot be done.
+fn allow_only_more_processes(room: u64) -> Result<(), String> {
+    if geteuid().is_root() {
+        let nobody = 65_534;
+        setgroups(&[]).map_err(|e| format!("root could not drop its groups: {e}"))?;
+        setgid(Gid::from_raw(nobody)).map_err(|e| format!("root could not become group {nobody}: {e}"))?;
+        setuid(Uid::from_raw(nobody)).map_err(|e| format!("root could not become user {nobody}: {e}"))?;
+    }
+    let uid = Uid::current().as_raw();
+    let tasks = tasks_of_user(uid).ok_or("the tasks of this user cannot be counted from /proc")?;
+    let (_, hard) = nix::sys::resource::getrlimit(Resource::RLIMIT_NPROC).map_err(|e| e.to_string())?;
+    let limit = tasks + room;
+    if limit > hard {
+        return Err(format!(
+            "this user runs {tasks} tasks, and its hard process limit is {hard}"
+        ));
+    }
+    setrlimit(Resource::RLIMIT_NPROC, limit, limit).map_err(|e| format!("could not set the process limit: {e}"))
+}
+
+/// Every task (thread) on the machine whose real user is `uid`: what `RLIMIT_NPROC` counts.
+fn tasks_of_user(uid: u32) -> Option<u64> {
+    let mut tasks = 0;
+    for process in std::fs::read_dir("/proc").ok()?.flatten() {
+        if !process
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        for task in std::fs::read_dir(process.path().join("task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            let real = status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().next())
+                .and_then(|id| id.parse::<u32>().ok());
+            tasks += u64::from(real == Some(uid));
+        }
+    }
+    Some(tasks)
 }
