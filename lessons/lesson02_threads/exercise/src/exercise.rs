@@ -16,10 +16,8 @@
 //! In both, `work` runs exactly once per item, on a thread of its own (never on the calling
 //! thread), and no result is lost or counted twice.
 //!
-//! Hints: `std::thread::scope` lets the threads borrow `items` and `work`; `scope.spawn` returns
-//! a `ScopedJoinHandle` whose `join()` returns the thread's result. `crossbeam::channel::unbounded()`
-//! gives a `(Sender, Receiver)`; clone the sender into each thread. `receiver.iter()` ends only
-//! when every sender is gone, the one you kept included: drop it once the threads have theirs.
+//! Check your work with `cargo homework 02`; stuck, `cargo homework hint 02` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stubs below are filled in
 
 /// The notebook's version: one thread per item, and every result thrown away.

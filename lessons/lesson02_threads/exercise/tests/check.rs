@@ -1,4 +1,4 @@
-//! Checks for lesson 02's exercise. Run them with `scripts/homework.sh 02`.
+//! Checks for lesson 02's exercise. Run them with `cargo homework 02`.
 //!
 //! Nothing here is timed. `work` tells the checks which thread runs which item, and waits where
 //! a check needs threads to be alive together: at a meeting point (every item's thread must be
@@ -14,10 +14,15 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// How long a thread waits for others before a check gives up on them.
-const PATIENCE: Duration = Duration::from_secs(5);
+const PATIENCE: Duration = Duration::from_secs(2);
 
-/// How long a whole call may take before the check calls it a hang.
-const HANG: Duration = Duration::from_secs(10);
+/// How long a whole call may take before the check calls it a hang (every call here takes a
+/// few milliseconds when it works).
+const HANG: Duration = Duration::from_secs(4);
+
+/// Whether a way has already hung in an earlier check: it is not called again, so that a kept
+/// Sender costs one HANG in all, not one per check.
+static HUNG: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
 
 /// The two ways under test, by name, for messages.
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +44,14 @@ impl Way {
 /// becomes a failure with a hint.
 #[track_caller]
 fn finishes<R: Send + 'static>(way: Way, call: impl FnOnce() -> R + Send + 'static) -> R {
+    // SeqCst: a plain flag between checks that run one after another.
+    if HUNG[way as usize].load(Ordering::SeqCst) {
+        panic!(
+            "{} did not return in an earlier check, so this check does not call it again. Hint: {}",
+            way.name(),
+            hang_hint(way)
+        );
+    }
     let (done, result) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(call)));
@@ -58,11 +71,25 @@ fn finishes<R: Send + 'static>(way: Way, call: impl FnOnce() -> R + Send + 'stat
             };
             panic!("{} panicked: {message}. Hint: {hint}", way.name())
         }
-        Err(_) => panic!(
-            "{} did not return within {HANG:?}. Hint: receiver.iter() ends only when every Sender has been \
-             dropped, the one you created included: drop it after giving each thread its clone",
-            way.name()
-        ),
+        Err(_) => {
+            HUNG[way as usize].store(true, Ordering::SeqCst);
+            panic!(
+                "{} did not return within {HANG:?}. Hint: {}",
+                way.name(),
+                hang_hint(way)
+            )
+        }
+    }
+}
+
+/// What usually keeps a way from returning.
+fn hang_hint(way: Way) -> &'static str {
+    match way {
+        Way::Channel => {
+            "receiver.iter() ends only when every Sender has been dropped, the one you created included: drop \
+             it after giving each thread its clone"
+        }
+        Way::JoinHandles => "join each handle once; a thread that waits for a result of its own never ends",
     }
 }
 
@@ -149,19 +176,19 @@ fn check_same_results_as_a_loop(way: Way) {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 02"]
+#[ignore = "homework: run cargo homework 02"]
 fn join_handles_give_the_same_results_as_a_loop() {
     check_same_results_as_a_loop(Way::JoinHandles);
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 02"]
+#[ignore = "homework: run cargo homework 02"]
 fn the_channel_gives_the_same_results_as_a_loop() {
     check_same_results_as_a_loop(Way::Channel);
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 02"]
+#[ignore = "homework: run cargo homework 02"]
 fn every_item_runs_once_on_a_thread_of_its_own_all_at_the_same_time() {
     let n_items = 6;
     for way in [Way::JoinHandles, Way::Channel] {
@@ -256,7 +283,7 @@ fn flags(n: usize) -> Arc<Vec<AtomicBool>> {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 02"]
+#[ignore = "homework: run cargo homework 02"]
 fn join_handles_return_results_in_input_order_whoever_finishes_first() {
     // Item i finishes only after item i + 1 has: the last item ends first.
     let n_items = 5;
@@ -278,7 +305,7 @@ fn join_handles_return_results_in_input_order_whoever_finishes_first() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 02"]
+#[ignore = "homework: run cargo homework 02"]
 fn the_channel_hands_over_each_result_as_it_arrives_and_returns_them_in_input_order() {
     // Item i finishes only after the result of item i + 1 has come out of the channel (told to
     // on_arrival): possible only if results are received while the threads still run.
