@@ -14,11 +14,8 @@
 //!   result; the calling thread's own mask is the same afterwards as before. If the new thread
 //!   cannot be pinned, `work` does not run and the error comes back.
 //!
-//! Hints: `nix::sched` has `sched_getaffinity`, `sched_setaffinity` (pass
-//! `nix::unistd::Pid::from_raw(0)` for "this thread"), `CpuSet` (`new`, `set`, `is_set`,
-//! `CpuSet::count()` for how many cores a set can name) and `sched_getcpu`. In `run_on_core`,
-//! pin inside the new thread, not before spawning it: pinning the caller would pin it too.
-//! `std::thread::scope` lets `work` borrow from the caller.
+//! `nix::sched` has what you need. Check your work with `cargo homework 05`; stuck, `cargo
+//! homework hint 05` gives a hint, one step at a time.
 #![allow(unused_variables)] // until the stubs below are filled in
 
 /// The cores the calling thread may run on, in increasing order.

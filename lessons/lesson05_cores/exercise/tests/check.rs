@@ -1,9 +1,12 @@
-//! Checks for lesson 05's exercise. Run them with `scripts/homework.sh 05`. They ask the
+//! Checks for lesson 05's exercise. Run them with `cargo homework 05`. They ask the
 //! kernel itself (`/proc/thread-self/status`) what each thread's mask is, and pin only threads
 //! they start, so a wrong answer cannot pin the test runner.
 
 use lesson05_cores_exercise::{allowed_cores, current_core, pin_current_thread, run_on_core};
+use nix::sched::{CpuSet, sched_getcpu, sched_setaffinity};
+use nix::unistd::Pid;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The kernel's own list of the cores the calling thread may run on (`0-3,6`, expanded).
@@ -49,7 +52,7 @@ fn some_allowed_cores() -> Vec<usize> {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 05"]
+#[ignore = "homework: run cargo homework 05"]
 fn allowed_cores_lists_the_mask_of_the_calling_thread() {
     assert_eq!(
         allowed_cores(),
@@ -59,7 +62,7 @@ fn allowed_cores_lists_the_mask_of_the_calling_thread() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 05"]
+#[ignore = "homework: run cargo homework 05"]
 fn a_pinned_thread_runs_on_its_core_and_nowhere_else() {
     for core in some_allowed_cores() {
         let (mask, kernel_mask, seen) = on_a_new_thread(|| {
@@ -85,7 +88,7 @@ fn a_pinned_thread_runs_on_its_core_and_nowhere_else() {
         assert_eq!(
             mask,
             vec![core],
-            "after pinning to core {core}, allowed_cores() says {mask:?}"
+            "after pinning to core {core}, allowed_cores() says {mask:?}, but the kernel says [{core}]. Hint: allowed_cores reads this thread's own mask, sched_getaffinity(Pid::from_raw(0)), each time it is called: no list remembered from before"
         );
         assert_eq!(
             seen,
@@ -96,7 +99,7 @@ fn a_pinned_thread_runs_on_its_core_and_nowhere_else() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 05"]
+#[ignore = "homework: run cargo homework 05"]
 fn run_on_core_pins_the_new_thread_and_not_the_caller() {
     for core in some_allowed_cores() {
         let (before, after, result) = on_a_new_thread(|| {
@@ -133,7 +136,7 @@ fn run_on_core_pins_the_new_thread_and_not_the_caller() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 05"]
+#[ignore = "homework: run cargo homework 05"]
 fn a_core_that_cannot_be_used_is_an_error_naming_it() {
     let allowed = mask_from_proc();
     // A core number no mask can hold, and one the mask can name but this process may not use.
@@ -173,6 +176,56 @@ fn a_core_that_cannot_be_used_is_an_error_naming_it() {
         assert!(
             outcome.is_err() && !work_ran.load(Ordering::Relaxed),
             "run_on_core({core}, ...) should return the pinning error without running work. Hint: `pin_current_thread(core)?` in the new thread, before work"
+        );
+    }
+}
+
+/// Limits the calling thread to `cores`, with nix directly (not through the exercise).
+fn allow_only(cores: &[usize]) {
+    let mut set = CpuSet::new();
+    for &core in cores {
+        set.set(core).expect("an allowed core fits in a CpuSet");
+    }
+    sched_setaffinity(Pid::from_raw(0), &set).expect("a thread may narrow its own mask to allowed cores");
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 05"]
+fn current_core_is_where_the_thread_runs_not_the_first_it_may_use() {
+    let allowed = mask_from_proc();
+    let (Some(&first), Some(&last)) = (allowed.first(), allowed.last()) else {
+        return;
+    };
+    if first == last {
+        // Written past the test harness's capture, so that the runner can show it.
+        let _ = writeln!(
+            std::io::stderr(),
+            "homework note: current_core was not checked against a second core: this process may use one core only"
+        );
+        return;
+    }
+    // A thread moved onto the last allowed core, then allowed on the first one too: it stays
+    // where it is, so the core it runs on is not the first one its mask names.
+    let wrong = on_a_new_thread(|| {
+        allow_only(&[last]);
+        allow_only(&[first, last]);
+        let mut wrong = None;
+        for _ in 0..200 {
+            let before = sched_getcpu().unwrap_or(usize::MAX);
+            let answer = current_core();
+            let after = sched_getcpu().unwrap_or(usize::MAX);
+            if before == after && answer != before {
+                wrong = Some((answer, before));
+                break;
+            }
+        }
+        wrong
+    });
+    if let Some((answer, really)) = wrong {
+        panic!(
+            "current_core() said {answer} while the thread was running on core {really} (the kernel said so just \
+             before and just after), with cores {first} and {last} allowed. Hint: current_core is where the thread \
+             runs now, sched_getcpu(), not a core of its mask such as the first it may use"
         );
     }
 }
