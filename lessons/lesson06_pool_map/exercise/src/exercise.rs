@@ -10,15 +10,13 @@
 //!   `pool`'s threads (not rayon's global pool, not threads of your own), with more than one
 //!   of those threads taking part, and returns the counts in input order: result `i` is the
 //!   count of `texts[i]`, whichever thread finished first;
-//! - `total_words_on_pool` adds up the words of every text, counted on `pool` with
-//!   `workloads::seed::word_count`: 1100 for the lecture's 300 strings, and always the same
-//!   total as `word_counts_sequential`.
+//! - `total_words_on_pool` adds up the words of every text, each counted with `count_words`
+//!   on one of `pool`'s threads, more than one of them taking part: 1100 for the lecture's 300
+//!   strings with `workloads::seed::word_count`, and always the same total as
+//!   `word_counts_sequential`.
 //!
-//! Hints: `rayon::ThreadPoolBuilder` has `num_threads` and `thread_name`. `pool.install(|| ...)`
-//! runs a closure inside `pool`, and every `par_iter` started in it uses that pool's threads
-//! (outside `install`, `par_iter` uses rayon's global pool). `use rayon::prelude::*;` brings
-//! `par_iter`; collecting an indexed parallel iterator into a `Vec` keeps the input order,
-//! and `.sum()` adds up in parallel.
+//! Check your work with `cargo homework 06`; stuck, `cargo homework hint 06` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stubs below are filled in
 
 /// The words of every text, counted one after another on this thread: the lecture's
@@ -41,7 +39,11 @@ pub fn word_counts_on_pool(
     todo!("inside pool.install, map count_words over texts.par_iter() and collect")
 }
 
-/// The words of all texts together, counted on `pool`'s threads.
-pub fn total_words_on_pool(pool: &rayon::ThreadPool, texts: &[&str]) -> usize {
-    todo!("inside pool.install, count every text with workloads::seed::word_count and sum")
+/// The words of all texts together, each text counted with `count_words` on `pool`'s threads.
+pub fn total_words_on_pool(
+    pool: &rayon::ThreadPool,
+    texts: &[&str],
+    count_words: impl Fn(&str) -> usize + Sync,
+) -> usize {
+    todo!("inside pool.install, map count_words over texts.par_iter() and sum")
 }

@@ -1,4 +1,4 @@
-//! Checks for lesson 06's exercise. Run them with `scripts/homework.sh 06`.
+//! Checks for lesson 06's exercise. Run them with `cargo homework 06`.
 
 use lesson06_pool_map_exercise::{build_pool, total_words_on_pool, word_counts_on_pool, word_counts_sequential};
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ fn sentences(seed: u64, bytes: usize) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn the_pool_has_the_threads_asked_for_with_their_names() {
     for n_threads in [1, 3] {
         let pool = build_pool(n_threads);
@@ -25,21 +25,28 @@ fn the_pool_has_the_threads_asked_for_with_their_names() {
             n_threads,
             "build_pool({n_threads}) made a pool of another size. Hint: ThreadPoolBuilder::new().num_threads(n_threads)"
         );
-        let name = pool.install(|| std::thread::current().name().map(str::to_string));
-        assert!(
-            name.as_deref().is_some_and(|name| name.starts_with("word-count-")),
-            "a thread of build_pool({n_threads}) is named {name:?}, not word-count-<index>. Hint: .thread_name(|index| format!(\"word-count-{{index}}\"))"
+        // Every thread of the pool, once each: their names, in index order.
+        let mut names: Vec<(usize, Option<String>)> =
+            pool.broadcast(|context| (context.index(), std::thread::current().name().map(str::to_string)));
+        names.sort();
+        let names: Vec<Option<String>> = names.into_iter().map(|(_, name)| name).collect();
+        let expected: Vec<Option<String>> = (0..n_threads)
+            .map(|index| Some(format!("word-count-{index}")))
+            .collect();
+        assert_eq!(
+            names, expected,
+            "the threads of build_pool({n_threads}) are named {names:?}. Hint: .thread_name(|index| format!(\"word-count-{{index}}\")): rayon numbers its threads from 0, and the name uses that index as it is"
         );
     }
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn the_300_strings_of_the_lecture_have_1100_words() {
     let pool = build_pool(4);
     let strings = seed_strings();
     assert_eq!(
-        total_words_on_pool(&pool, &strings),
+        total_words_on_pool(&pool, &strings, word_count),
         SEED_WORD_COUNT,
         "total_words_on_pool counted the lecture's 300 strings wrong. Hint: count each string with workloads::seed::word_count and add them all up"
     );
@@ -52,7 +59,7 @@ fn the_300_strings_of_the_lecture_have_1100_words() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn bigger_inputs_give_the_sequential_total() {
     let pool = build_pool(3);
     for (seed, bytes) in [(1, 200_000), (2, 2_000_000)] {
@@ -60,14 +67,14 @@ fn bigger_inputs_give_the_sequential_total() {
         let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
         let expected: usize = word_counts_sequential(&texts).iter().sum();
         assert_eq!(
-            total_words_on_pool(&pool, &texts),
+            total_words_on_pool(&pool, &texts, word_count),
             expected,
             "{} sentences of generated text gave a different total from the sequential count. Hint: every text must be counted exactly once",
             texts.len()
         );
     }
     assert_eq!(
-        total_words_on_pool(&pool, &[]),
+        total_words_on_pool(&pool, &[], word_count),
         0,
         "no texts at all should make 0 words. Hint: a parallel sum of nothing is 0"
     );
@@ -79,7 +86,7 @@ fn bigger_inputs_give_the_sequential_total() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn counts_come_back_in_input_order() {
     let pool = build_pool(4);
     // Text i has a number of words that differs from its neighbours', so a count in the
@@ -103,7 +110,7 @@ fn counts_come_back_in_input_order() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn every_text_is_counted_once_on_the_given_pool() {
     let pool = build_pool(3);
     let owned = sentences(3, 100_000);
@@ -134,7 +141,7 @@ fn every_text_is_counted_once_on_the_given_pool() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 06"]
+#[ignore = "homework: run cargo homework 06"]
 fn more_than_one_thread_of_the_pool_does_work() {
     // Until two calls have been seen running at once, each call waits for a second one (up
     // to a deadline, so a wrong answer fails instead of hanging). A map that really spreads
@@ -160,11 +167,65 @@ fn more_than_one_thread_of_the_pool_does_work() {
     let threads_used = threads_used.into_inner().unwrap();
     assert!(
         threads_used.len() > 1,
-        "every text was counted on one thread. Hint: texts.iter() runs on one thread even inside install; use texts.par_iter()"
+        "every text was counted on one thread ({threads_used:?}, by the pool's index). Hint: the texts must be split among the pool's threads: texts.par_iter() as it is, with no with_min_len or par_chunks as large as the input (texts.iter() runs on one thread even inside install)"
     );
     assert!(
         two_at_once.load(Ordering::SeqCst),
         "{} threads took part, but never two at once. Hint: a lock held while count_words runs makes the threads take turns; let each result travel back through collect",
         threads_used.len()
+    );
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 06"]
+fn the_total_is_counted_on_the_pool_too() {
+    // As for the counts: every text counted on one of the pool's threads, and (each call waiting
+    // for a second one, up to a deadline) more than one of them counting at once.
+    let pool = build_pool(4);
+    let texts = seed_strings();
+    let calls = AtomicUsize::new(0);
+    let calls_elsewhere = AtomicUsize::new(0);
+    let running = AtomicUsize::new(0);
+    let two_at_once = AtomicBool::new(false);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let total = total_words_on_pool(&pool, &texts, |text| {
+        // Relaxed for the counters: read after the sum has returned.
+        calls.fetch_add(1, Ordering::Relaxed);
+        if pool.current_thread_index().is_none() {
+            calls_elsewhere.fetch_add(1, Ordering::Relaxed);
+            return word_count(text);
+        }
+        // SeqCst: who is running at the same moment is the question.
+        running.fetch_add(1, Ordering::SeqCst);
+        while !two_at_once.load(Ordering::SeqCst) && Instant::now() < deadline {
+            if running.load(Ordering::SeqCst) >= 2 {
+                two_at_once.store(true, Ordering::SeqCst);
+            }
+            std::thread::yield_now();
+        }
+        running.fetch_sub(1, Ordering::SeqCst);
+        word_count(text)
+    });
+    let elsewhere = calls_elsewhere.load(Ordering::Relaxed);
+    assert_eq!(
+        elsewhere,
+        0,
+        "total_words_on_pool counted {elsewhere} of the {} texts on a thread that is not the pool's (the caller's, one after another). Hint: the total is work like the counts: pool.install(|| texts.par_iter().map(...).sum())",
+        texts.len()
+    );
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        texts.len(),
+        "total_words_on_pool called count_words {} times for {} texts. Hint: once per text",
+        calls.load(Ordering::Relaxed),
+        texts.len()
+    );
+    assert!(
+        two_at_once.load(Ordering::SeqCst),
+        "total_words_on_pool counted on the pool, but never two texts at once. Hint: texts.par_iter() as it is, so that several of the pool's threads count at the same time"
+    );
+    assert_eq!(
+        total, SEED_WORD_COUNT,
+        "total_words_on_pool of the lecture's 300 strings. Hint: add up every count"
     );
 }

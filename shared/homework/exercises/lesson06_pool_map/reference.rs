@@ -32,9 +32,13 @@ pub fn word_counts_on_pool(
     pool.install(|| texts.par_iter().map(|text| count_words(text)).collect())
 }
 
-/// The words of all texts together, counted on `pool`'s threads.
-pub fn total_words_on_pool(pool: &rayon::ThreadPool, texts: &[&str]) -> usize {
+/// The words of all texts together, each text counted with `count_words` on `pool`'s threads.
+pub fn total_words_on_pool(
+    pool: &rayon::ThreadPool,
+    texts: &[&str],
+    count_words: impl Fn(&str) -> usize + Sync,
+) -> usize {
     // Each thread adds up the counts of the pieces it ran; the partial sums are then added
     // as the pieces join, so no counter is shared between threads.
-    pool.install(|| texts.par_iter().map(|text| workloads::seed::word_count(text)).sum())
+    pool.install(|| texts.par_iter().map(|text| count_words(text)).sum())
 }
