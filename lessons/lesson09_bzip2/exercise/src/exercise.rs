@@ -12,13 +12,15 @@
 //! - an empty input still makes a valid file: one stream of the empty block (what `bzip2`
 //!   writes for an empty file), not zero bytes, which no decoder accepts;
 //! - several blocks are compressed at the same time, on up to `n_threads` threads, never more
-//!   threads at once than that however many blocks there are.
+//!   threads at once than that however many blocks there are;
+//! - the threads share the blocks out as they go, from one queue: a thread that has finished a
+//!   block takes the next one nobody has taken yet, so that a slow block holds up no other.
+//!   (Waves, `n_threads` blocks at a time each joined before the next, and a fixed share of
+//!   blocks decided in advance for each thread both make the other blocks wait behind a slow
+//!   one.)
 //!
-//! Hints: `input.chunks(block_bytes)` cuts the blocks. Start `n_threads` scoped threads
-//! (`std::thread::scope`) that each take the next block nobody has taken yet from a shared
-//! `AtomicUsize` (`fetch_add(1, ...)` hands every index to exactly one thread), and return
-//! `(index, stream)` pairs; put each stream in its index's slot, then `concat` the slots.
-//! A thread per block compresses in parallel too, but starts as many threads as there are blocks.
+//! Check your work with `cargo homework 09`; stuck, `cargo homework hint 09` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stub below is filled in
 
 use std::io::Write;
