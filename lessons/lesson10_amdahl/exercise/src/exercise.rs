@@ -29,10 +29,8 @@
 //! hair above 0.9): treat a wanted speedup within a billionth of the ceiling
 //! (`wanted >= ceiling * (1.0 - 1e-9)`) as the ceiling itself.
 //!
-//! Hints: solve `wanted = 1 / ((1 − P) + P / n)` for n and round up, but beware that
-//! floating-point rounding can put an exact whole answer a hair above it (P = 0.95 and a
-//! speedup of 10 give 19.000000000000014, and 19 workers suffice). A NaN fails every
-//! comparison, `speedup < 1.0` included: `f64::is_nan` finds it.
+//! Check your work with `cargo homework 10`; stuck, `cargo homework hint 10` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stubs below are filled in
 
 /// One point of a sweep: the speedup measured on a number of workers.

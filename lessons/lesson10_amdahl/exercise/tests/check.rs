@@ -1,4 +1,4 @@
-//! Checks for lesson 10's exercise. Run them with `scripts/homework.sh 10`.
+//! Checks for lesson 10's exercise. Run them with `cargo homework 10`.
 //!
 //! Synthetic sweeps from a known P must give that P back: exactly when the speedups are
 //! exact, within a tolerance when they carry noise. A sweep with overhead tells a least-squares
@@ -39,7 +39,7 @@ fn without_panic<T>(what: &str, call: impl FnOnce() -> T) -> T {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_serial_fraction_of_exact_measurements_is_one_minus_p() {
     for p in PARALLEL_FRACTIONS {
         for workers in [2, 3, 4, 8, 16, 64] {
@@ -76,7 +76,7 @@ fn the_serial_fraction_of_exact_measurements_is_one_minus_p() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_serial_fraction_refuses_what_carries_no_information_or_no_sense() {
     let cases = [
         (
@@ -138,7 +138,7 @@ fn the_serial_fraction_refuses_what_carries_no_information_or_no_sense() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_fit_gives_p_back_from_exact_sweeps() {
     for p in PARALLEL_FRACTIONS {
         for largest in [2, 4, 8, 32] {
@@ -165,7 +165,7 @@ fn the_fit_gives_p_back_from_exact_sweeps() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_fit_is_least_squares_not_a_mean() {
     // A sweep with overhead: e grows with N (0.053, 0.083, 0.117), so the ways of combining
     // the measurements disagree, and only Σxy / Σx² is the least-squares fit.
@@ -202,7 +202,7 @@ fn the_fit_is_least_squares_not_a_mean() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_fit_gives_p_back_from_noisy_sweeps() {
     // Speedups measured on a busy machine: each off by up to 3% either way, never above N.
     let mut rng = Rng::new(10);
@@ -230,7 +230,7 @@ fn the_fit_gives_p_back_from_noisy_sweeps() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn the_fit_skips_one_worker_and_refuses_nonsense() {
     let fit = |sweep: &[Measurement]| without_panic("fit_parallel_fraction", || fit_parallel_fraction(sweep));
     for sweep in [vec![], vec![measured(1, 1.0)], vec![measured(1, 1.0), measured(1, 1.0)]] {
@@ -287,7 +287,7 @@ fn the_fit_skips_one_worker_and_refuses_nonsense() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 10"]
+#[ignore = "homework: run cargo homework 10"]
 fn workers_needed_is_the_fewest_that_reach_the_speedup() {
     let cases: [(f64, f64, Option<u64>, &str); 11] = [
         (
