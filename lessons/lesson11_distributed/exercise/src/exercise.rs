@@ -22,14 +22,11 @@
 //! Every thread calls `started` once, on its own thread, before anything else: mapper `w`
 //! with `Role::Mapper(w)`, reducer `r` with `Role::Reducer(r)`. (A thread may also map and
 //! then reduce, as each process of the lesson does; it then calls `started` once per role.)
-//! The checks use it to watch your threads.
+//! And reducer `r` calls `received(r, word, count)` for each record it takes from its channel,
+//! on its own thread, before adding it up. The checks use both to watch your threads.
 //!
-//! Hints: `std::thread::scope` lets threads borrow `text` and `started`. One
-//! `std::sync::mpsc::channel()` per reducer; each mapper gets a clone of every `Sender`.
-//! A reducer can loop `for (word, count) in receiver`, and that loop ends only once every
-//! `Sender` of its channel is gone: drop the ones the spawning code still holds before
-//! waiting for the reducers, or they wait forever. `str::is_char_boundary` and
-//! `char::is_whitespace` help with the cuts.
+//! Check your work with `cargo homework 11`; stuck, `cargo homework hint 11` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stubs below are filled in
 
 use std::collections::{BTreeMap, HashMap};
@@ -73,7 +70,7 @@ pub fn count_sequential(text: &str) -> BTreeMap<String, u64> {
 
 /// The whole map/reduce: scatter, map, shuffle, reduce, gather.
 pub fn word_count(text: &str, n_workers: usize) -> BTreeMap<String, u64> {
-    gather(map_reduce(text, n_workers, |_| {}))
+    gather(map_reduce(text, n_workers, |_| {}, |_, _, _| {}))
 }
 
 /// The scatter: `n_shards` consecutive pieces of `text`, cut only next to whitespace.
@@ -85,9 +82,14 @@ pub fn split_into_shards(text: &str, n_shards: usize) -> Vec<&str> {
 
 /// Map, shuffle and reduce on `n_workers` mapper and `n_workers` reducer threads: the counts
 /// each reducer holds, one map per reducer.
-pub fn map_reduce(text: &str, n_workers: usize, started: impl Fn(Role) + Sync) -> Vec<HashMap<String, u64>> {
+pub fn map_reduce(
+    text: &str,
+    n_workers: usize,
+    started: impl Fn(Role) + Sync,
+    received: impl Fn(usize, &str, u64) + Sync,
+) -> Vec<HashMap<String, u64>> {
     todo!(
-        "one channel per reducer; mappers send (word, count) to owner_of(word, n_workers); drop the spare senders; collect each reducer's map"
+        "one channel per reducer; mappers send (word, count) to owner_of(word, n_workers); reducers call received and add up; drop the spare senders; collect each reducer's map"
     )
 }
 

@@ -1,8 +1,9 @@
-//! Checks for lesson 11's exercise. Run them with `scripts/homework.sh 11`.
+//! Checks for lesson 11's exercise. Run them with `cargo homework 11`.
 //!
 //! Everything here counts; nothing is timed. The answers are compared with the sequential
 //! count, word by word; each reducer's words are checked against `owner_of`; and the
-//! `started` calls tell which threads ran and whether they all ran at once. Every map/reduce
+//! `started` and `received` calls tell which threads ran, whether they all ran at once, and
+//! which thread counted what. Every map/reduce
 //! runs on a thread of its own with a deadline, so that one that never returns (reducers
 //! waiting for a sender nobody dropped) fails with a hint instead of hanging.
 
@@ -11,16 +12,25 @@ use lesson11_distributed_exercise::{
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 use testkit::Meeting;
 
-/// How long a whole map/reduce may take before a check gives up on it.
-const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a whole map/reduce may take before a check gives up on it (a working one takes a
+/// fraction of a second on the largest text here).
+const PATIENCE: Duration = Duration::from_secs(6);
 /// How long threads wait for each other at a meeting point (shorter than PATIENCE, so that a
 /// missed meeting is reported as such, not as a hang).
-const MEETING_PATIENCE: Duration = Duration::from_secs(10);
+const MEETING_PATIENCE: Duration = Duration::from_secs(3);
+
+/// Whether a map/reduce has already hung in an earlier check: none is started again, so that
+/// senders kept alive cost one PATIENCE in all, not one per check.
+static HUNG: AtomicBool = AtomicBool::new(false);
+
+/// Why a map/reduce does not return, as a hint.
+const HANG_HINT: &str = "a reducer's `for (word, count) in receiver` ends only once every Sender of its channel is dropped: drop the senders the spawning code keeps before joining the reducers; and do not let a mapper wait on a reducer that has not started";
 
 /// Generated English-looking text: capitals, commas and full stops included.
 fn generated_text(seed: u64, bytes: usize) -> String {
@@ -30,6 +40,10 @@ fn generated_text(seed: u64, bytes: usize) -> String {
 /// Runs `work` on a thread of its own and waits for it at most PATIENCE.
 #[track_caller]
 fn with_deadline<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    // SeqCst: a plain flag between checks that run one after another.
+    if HUNG.load(Ordering::SeqCst) {
+        panic!("a map/reduce did not return in an earlier check, so {what} was not started again. Hint: {HANG_HINT}");
+    }
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         // If `work` panics, `sender` is dropped without sending, and `recv` hears of it.
@@ -37,10 +51,13 @@ fn with_deadline<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send 
     });
     match receiver.recv_timeout(PATIENCE) {
         Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not return within {} s. Hint: a reducer's `for (word, count) in receiver` ends only once every Sender of its channel is dropped: drop the senders the spawning code keeps before joining the reducers; and do not let a mapper wait on a reducer that has not started",
-            PATIENCE.as_secs()
-        ),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            HUNG.store(true, Ordering::SeqCst);
+            panic!(
+                "{what} did not return within {} s. Hint: {HANG_HINT}",
+                PATIENCE.as_secs()
+            )
+        }
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
             "{what} panicked (the lines above say why). Hint: write each function in place of its todo!(); a cut inside a multi-byte character panics when sliced, so cut only where whitespace is"
         ),
@@ -83,7 +100,7 @@ fn longest_word(text: &str) -> usize {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 11"]
+#[ignore = "homework: run cargo homework 11"]
 fn shards_cover_the_text_once_and_never_cut_a_word() {
     let generated = generated_text(11, 20_000);
     let texts: [&str; 7] = [
@@ -185,7 +202,7 @@ fn what_went_wrong(got: &BTreeMap<String, u64>, expected: &BTreeMap<String, u64>
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 11"]
+#[ignore = "homework: run cargo homework 11"]
 fn the_count_equals_the_sequential_count() {
     for (seed, bytes) in [(1, 50_000), (2, 200_000)] {
         let text = generated_text(seed, bytes);
@@ -206,7 +223,7 @@ fn the_count_equals_the_sequential_count() {
 type WordCounts = &'static [(&'static str, u64)];
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 11"]
+#[ignore = "homework: run cargo homework 11"]
 fn edge_cases_count_right() {
     let cases: [(&str, usize, WordCounts, &str); 6] = [
         ("", 3, &[], "an empty text has no words"),
@@ -242,7 +259,9 @@ fn edge_cases_count_right() {
         );
     }
     let text = "one two".to_string();
-    let per_reducer = with_deadline("map_reduce(\"one two\", 8)", move || map_reduce(&text, 8, |_| {}));
+    let per_reducer = with_deadline("map_reduce(\"one two\", 8)", move || {
+        map_reduce(&text, 8, |_| {}, |_, _, _| {})
+    });
     assert_eq!(
         per_reducer.len(),
         8,
@@ -252,14 +271,14 @@ fn edge_cases_count_right() {
 }
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 11"]
+#[ignore = "homework: run cargo homework 11"]
 fn every_word_is_counted_by_its_owner_alone() {
     let text = generated_text(3, 100_000);
     let expected = count_sequential(&text);
     for n_workers in [2, 3, 4, 7] {
         let owned_text = text.clone();
         let per_reducer = with_deadline(&format!("map_reduce on {n_workers} workers"), move || {
-            map_reduce(&owned_text, n_workers, |_| {})
+            map_reduce(&owned_text, n_workers, |_| {}, |_, _, _| {})
         });
         assert_eq!(
             per_reducer.len(),
@@ -342,7 +361,7 @@ impl Probe {
 type RoleNumbered = fn(usize) -> Role;
 
 #[test]
-#[ignore = "homework: run scripts/homework.sh 11"]
+#[ignore = "homework: run cargo homework 11"]
 fn the_mappers_and_the_reducers_run_at_the_same_time() {
     let text = Arc::new(generated_text(4, 30_000));
     let expected = count_sequential(&text);
@@ -350,7 +369,7 @@ fn the_mappers_and_the_reducers_run_at_the_same_time() {
         let probe = Arc::new(Probe::new(n_workers));
         let (watched, shared_text) = (Arc::clone(&probe), Arc::clone(&text));
         let per_reducer = with_deadline(&format!("map_reduce on {n_workers} workers"), move || {
-            map_reduce(&shared_text, n_workers, |role| watched.started(role))
+            map_reduce(&shared_text, n_workers, |role| watched.started(role), |_, _, _| {})
         });
         let out_of_range = probe.out_of_range.lock().unwrap().clone();
         assert!(
@@ -392,5 +411,83 @@ fn the_mappers_and_the_reducers_run_at_the_same_time() {
             "the count on {n_workers} watched workers differs from count_sequential: {}",
             what_went_wrong(&gathered, &expected)
         );
+    }
+}
+
+/// Which thread called `received` for each reducer, and what it received.
+#[derive(Default)]
+struct Receipts {
+    /// Reducer number → the threads that called received for it, and the words and counts.
+    by_reducer: HashMap<usize, (HashSet<ThreadId>, HashMap<String, u64>)>,
+    /// Reducer number → the thread that called started(Role::Reducer(r)).
+    reducer_threads: HashMap<usize, ThreadId>,
+}
+
+#[test]
+#[ignore = "homework: run cargo homework 11"]
+fn each_reducer_counts_what_it_receives_on_its_own_thread() {
+    let text = Arc::new(generated_text(5, 50_000));
+    let expected = count_sequential(&text);
+    let n_workers = 4;
+    let receipts: Arc<Mutex<Receipts>> = Arc::default();
+    let (watched, shared_text) = (Arc::clone(&receipts), Arc::clone(&text));
+    let started_by = Arc::clone(&receipts);
+    let caller = with_deadline("map_reduce on 4 workers, watched", move || {
+        map_reduce(
+            &shared_text,
+            n_workers,
+            |role| {
+                if let Role::Reducer(r) = role {
+                    started_by
+                        .lock()
+                        .unwrap()
+                        .reducer_threads
+                        .insert(r, std::thread::current().id());
+                }
+            },
+            |reducer, word, count| {
+                let mut receipts = watched.lock().unwrap();
+                let (threads, words) = receipts.by_reducer.entry(reducer).or_default();
+                threads.insert(std::thread::current().id());
+                *words.entry(word.to_string()).or_insert(0) += count;
+            },
+        );
+        std::thread::current().id()
+    });
+    let receipts = receipts.lock().unwrap();
+    let received_words: u64 = receipts.by_reducer.values().flat_map(|(_, words)| words.values()).sum();
+    let expected_words: u64 = expected.values().sum();
+    assert!(
+        received_words == expected_words,
+        "the reducers were told of {received_words} words through received(r, word, count), but the text has \
+         {expected_words}. Hint: each reducer calls received for every record it takes from its channel; the \
+         counting is the reducers' work, on their threads, not a count made on the calling thread and handed \
+         out afterwards"
+    );
+    for (reducer, (threads, words)) in &receipts.by_reducer {
+        let own = receipts.reducer_threads.get(reducer);
+        assert!(
+            threads.len() == 1 && own.is_some_and(|own| threads.contains(own)) && !threads.contains(&caller),
+            "the records of reducer {reducer} were received on {} thread(s){}{}. Hint: reducer r runs on a thread of \
+             its own: it calls started(Role::Reducer(r)), then receives from its channel and calls received there",
+            threads.len(),
+            if threads.contains(&caller) {
+                ", the calling thread among them"
+            } else {
+                ""
+            },
+            if own.is_some_and(|own| threads.contains(own)) {
+                ""
+            } else {
+                ", not on the thread that started as that reducer"
+            }
+        );
+        if let Some(word) = words.keys().find(|word| owner_of(word, n_workers) != *reducer) {
+            panic!(
+                "reducer {reducer} received '{word}', whose owner is reducer {}. Hint: a mapper sends each word to \
+                 owner_of(word, n_workers)",
+                owner_of(word, n_workers)
+            );
+        }
     }
 }

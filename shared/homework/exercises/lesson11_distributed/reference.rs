@@ -44,7 +44,7 @@ pub fn count_sequential(text: &str) -> BTreeMap<String, u64> {
 
 /// The whole map/reduce: scatter, map, shuffle, reduce, gather.
 pub fn word_count(text: &str, n_workers: usize) -> BTreeMap<String, u64> {
-    gather(map_reduce(text, n_workers, |_| {}))
+    gather(map_reduce(text, n_workers, |_| {}, |_, _, _| {}))
 }
 
 /// The scatter: `n_shards` consecutive pieces of `text`, cut only next to whitespace.
@@ -82,10 +82,15 @@ type Record = (String, u64);
 
 /// Map, shuffle and reduce on `n_workers` mapper and `n_workers` reducer threads: the counts
 /// each reducer holds, one map per reducer.
-pub fn map_reduce(text: &str, n_workers: usize, started: impl Fn(Role) + Sync) -> Vec<HashMap<String, u64>> {
+pub fn map_reduce(
+    text: &str,
+    n_workers: usize,
+    started: impl Fn(Role) + Sync,
+    received: impl Fn(usize, &str, u64) + Sync,
+) -> Vec<HashMap<String, u64>> {
     let n_workers = n_workers.max(1);
     let shards = split_into_shards(text, n_workers);
-    let started = &started;
+    let (started, received) = (&started, &received);
     std::thread::scope(|scope| {
         // The network: one channel per reducer, and every mapper holds a sender to each.
         let (senders, receivers): (Vec<mpsc::Sender<Record>>, Vec<mpsc::Receiver<Record>>) =
@@ -100,6 +105,7 @@ pub fn map_reduce(text: &str, n_workers: usize, started: impl Fn(Role) + Sync) -
                     // This loop ends when the channel has no sender left: when every mapper
                     // has finished and dropped its senders. Only then are the counts final.
                     for (word, count) in receiver {
+                        received(reducer, &word, count);
                         *counts.entry(word).or_insert(0) += count;
                     }
                     counts
