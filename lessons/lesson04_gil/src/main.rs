@@ -27,7 +27,7 @@
 //! `turns.rs` (what the GIL counted), `schedule.rs` (a model that predicts who holds the GIL
 //! when, also behind the quiz), `programs.rs` (the workloads and their checks), `processes.rs`
 //! (worker processes and pipes), `convoy.rs` (a client, a server thread and its neighbours),
-//! `room.rs` (fewer threads when the machine's limits leave room for fewer).
+//! `room.rs` (fewer workers when the machine's limits leave room for fewer).
 
 mod convoy;
 mod gil;
