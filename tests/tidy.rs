@@ -82,7 +82,10 @@ fn every_exercise_has_a_stub_a_reference_and_homework_only_tests() {
         );
         // The reference lives with the homework runner, which names it only once the student's
         // version passes (an exercise not moved there yet keeps it in src/solution.rs).
-        let kept = root().join("shared/homework/exercises").join(&lesson).join("reference.rs");
+        let kept = root()
+            .join("shared/homework/exercises")
+            .join(&lesson)
+            .join("reference.rs");
         assert!(
             kept.is_file() || dir.join("src/solution.rs").is_file(),
             "{lesson}: the exercise has a reference solution in {}",
