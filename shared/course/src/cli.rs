@@ -43,6 +43,7 @@ impl CommonArgs {
 /// Parses the command line; on bad input prints one line to stderr and exits with status 2
 /// (`--help` and `--version` print and exit 0, as usual).
 pub fn parse_args<A: clap::Parser>() -> A {
+    crate::limits::fit_allocator_to_address_space();
     parse_args_from(std::env::args_os())
 }
 

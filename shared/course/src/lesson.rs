@@ -309,8 +309,8 @@ impl Lesson {
         let first = self.common.section.unwrap_or(1);
         if first > sections.len() {
             return Err(crate::usage_error(format!(
-                "--section {first}: this lesson has {} sections",
-                sections.len()
+                "--section {first}: this lesson has {}",
+                format::plural(sections.len() as u64, "section")
             )));
         }
         let mut next = first - 1;
@@ -439,6 +439,16 @@ impl Lesson {
             Ok(other) => self.figure("value", other),
             Err(_) => {}
         }
+    }
+
+    /// `wanted` of something, or fewer when the machine's limits leave room for fewer (`room`
+    /// from `course::limits`): then a warning names the limit. An error when not even one fits.
+    pub fn at_most(&self, wanted: usize, what: &str, room: Option<(u64, String)>) -> anyhow::Result<usize> {
+        let (fits, limit) = crate::limits::fit(wanted, what, room)?;
+        if let Some(limit) = limit {
+            self.warn(&format!("{fits} {what} instead of {wanted}: {limit}"));
+        }
+        Ok(fits)
     }
 
     /// Adds a warning to the report and prints it.

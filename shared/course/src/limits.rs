@@ -177,12 +177,35 @@ pub fn address_space() -> Option<(u64, u64)> {
     Some((soft, kib * 1024))
 }
 
+/// Address space glibc reserves for each of a process's first malloc arenas: a thread that
+/// allocates gets an arena of its own, up to eight per core, each reserving 64 MiB up front.
+pub const MALLOC_ARENA: u64 = 64 << 20;
+
 /// How many more threads with `stack` bytes of stack fit under the address-space limit
-/// (`None`: no limit). Each thread's stack is reserved whole when it starts.
+/// (`None`: no limit). Each thread's stack is reserved whole when it starts, and on glibc the
+/// first threads that allocate memory reserve an arena each as well.
 pub fn threads_that_fit_in_address_space(stack: u64) -> Option<u64> {
     let (limit, used) = address_space()?;
-    // Every thread also gets a guard page and its own allocator arena may grow: a margin.
-    Some(limit.saturating_sub(used) / (stack + (64 << 10)))
+    let free = limit.saturating_sub(used);
+    // A guard page and the thread's own bookkeeping: a margin.
+    let per_thread = stack + (64 << 10);
+    let arenas = if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+        let most = std::env::var("MALLOC_ARENA_MAX")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(8 * cores);
+        // The main thread's arena is not reserved this way; the others are.
+        most.min(8 * cores).saturating_sub(1)
+    } else {
+        0
+    };
+    let with_arena = per_thread + MALLOC_ARENA;
+    Some(if arenas == 0 || free <= arenas * with_arena {
+        free / if arenas == 0 { per_thread } else { with_arena }
+    } else {
+        arenas + (free - arenas * with_arena) / per_thread
+    })
 }
 
 /// How many threads of `stack` bytes may start here now, and the limit that says so: the
@@ -206,6 +229,66 @@ pub fn room_for_threads(stack: u64) -> Option<(u64, String)> {
         (a, b) => a.or(b),
     }
 }
+
+/// How many processes may start here now, and the limit that says so (`None`: nothing limits
+/// them).
+pub fn room_for_processes() -> Option<(u64, String)> {
+    tightest_task_limit().map(|limit| (limit.room(), limit.to_string()))
+}
+
+/// How many more files (pipes and sockets included) may be open at once, and the limit.
+pub fn room_for_open_files() -> Option<(u64, String)> {
+    let (limit, open) = open_files()?;
+    Some((
+        limit.saturating_sub(open),
+        format!("the open-file limit (ulimit -n) is {limit}, with {open} open"),
+    ))
+}
+
+/// Tasks (or files) left free for whatever else the lesson and the user run meanwhile.
+pub const SPARE: u64 = 4;
+
+/// How many of `wanted` fit in `room` (from [`room_for_threads`], [`room_for_processes`] or
+/// [`room_for_open_files`]), keeping [`SPARE`] free: `wanted` with no limit named, or fewer with
+/// the limit that says so. An error names the limit when not even one fits.
+pub fn fit(wanted: usize, what: &str, room: Option<(u64, String)>) -> anyhow::Result<(usize, Option<String>)> {
+    let Some((room, limit)) = room else {
+        return Ok((wanted, None));
+    };
+    let fits = room.saturating_sub(SPARE) as usize;
+    if fits >= wanted {
+        Ok((wanted, None))
+    } else if fits == 0 {
+        Err(anyhow::anyhow!("no room for {what} here: {limit}"))
+    } else {
+        Ok((fits, Some(limit)))
+    }
+}
+
+/// Under an address-space limit (`ulimit -v`), glibc reserves 64 MiB of it for each thread's
+/// allocator arena, up to eight per core: a 1 GiB limit is used up by a dozen threads before
+/// their stacks count. So a lesson started under such a limit runs itself again at once with
+/// `MALLOC_ARENA_MAX=2` (glibc's own setting, read when a process starts), and the limit goes
+/// to the threads the lesson is about. Called by [`crate::parse_args`]; does nothing elsewhere.
+pub fn fit_allocator_to_address_space() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if address_space().is_some() && std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        use std::os::unix::process::CommandExt;
+        let mut args = std::env::args_os();
+        let (Some(arg0), Ok(exe)) = (args.next(), std::env::current_exe()) else {
+            return;
+        };
+        // `exec` returns only when it failed: then the lesson goes on as it was started.
+        let _ = std::process::Command::new(exe)
+            .arg0(arg0)
+            .args(args)
+            .env("MALLOC_ARENA_MAX", ALLOCATOR_ARENAS.to_string())
+            .exec();
+    }
+}
+
+/// The allocator arenas a lesson under an address-space limit allows itself.
+pub const ALLOCATOR_ARENAS: u64 = 2;
 
 /// The open-file limit (`ulimit -n`) and the descriptors open now.
 pub fn open_files() -> Option<(u64, u64)> {
@@ -251,22 +334,33 @@ pub fn thread_refused(index: usize, of: usize, error: &std::io::Error) -> anyhow
     )
 }
 
-/// The error for a process the machine refused to fork or spawn.
-pub fn process_refused(what: &str, error: &dyn std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("could not start {what}: {error}; {}", what_limits_tasks())
+/// The error for a process the machine refused to fork or spawn: the limit named is the one
+/// that matches the refusal (tasks, memory or open files).
+pub fn process_refused(what: &str, error: &(dyn std::error::Error + 'static)) -> anyhow::Error {
+    let limit = errno_of(error)
+        .and_then(explain_errno)
+        .unwrap_or_else(what_limits_tasks);
+    anyhow::anyhow!("could not start {what}: {error}; {limit}")
+}
+
+/// The OS error number behind `error`, when it is an `io::Error` or a `nix` one.
+fn errno_of(error: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        io.raw_os_error()
+    } else {
+        error.downcast_ref::<nix::errno::Errno>().map(|errno| *errno as i32)
+    }
 }
 
 /// When `error` (or anything it was caused by) is the machine refusing a resource, the limit in
 /// the way, in a few words: a thread or process refused (`EAGAIN`), memory or address space
 /// refused (`ENOMEM`), too many open files (`EMFILE`, `ENFILE`). `None` for any other error.
 pub fn explain(error: &anyhow::Error) -> Option<String> {
-    let errno = error.chain().find_map(|cause| {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            io.raw_os_error()
-        } else {
-            cause.downcast_ref::<nix::errno::Errno>().map(|errno| *errno as i32)
-        }
-    })?;
+    explain_errno(error.chain().find_map(errno_of)?)
+}
+
+/// The limit behind an OS error number, for the refusals [`explain`] knows.
+pub fn explain_errno(errno: i32) -> Option<String> {
     match errno {
         nix::libc::EAGAIN => Some(what_limits_tasks()),
         nix::libc::ENOMEM => Some(match address_space() {
@@ -318,6 +412,23 @@ mod tests {
         let again = anyhow::Error::new(nix::errno::Errno::EAGAIN);
         assert!(explain(&again).is_some());
         assert_eq!(explain(&anyhow::anyhow!("a corrupt file")), None);
+    }
+
+    #[test]
+    fn fitting_keeps_a_spare_and_names_the_limit() {
+        assert_eq!(fit(8, "threads", None).unwrap(), (8, None));
+        let room = || {
+            Some((
+                10,
+                "the per-user process limit (ulimit -u) is 30, with 20 in use".to_string(),
+            ))
+        };
+        let (fits, limit) = fit(8, "threads", room()).unwrap();
+        assert_eq!(fits, 6);
+        assert!(limit.unwrap().contains("ulimit -u"));
+        assert_eq!(fit(6, "threads", room()).unwrap().0, 6);
+        let none = fit(8, "threads", Some((SPARE, "a limit".to_string()))).unwrap_err();
+        assert_eq!(none.to_string(), "no room for threads here: a limit");
     }
 
     #[test]
