@@ -309,20 +309,11 @@ impl WorkerGroup {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
-            if limits::address_space().is_some() {
-                // Under an address-space limit: glibc reserves 64 MiB of it for each thread that
-                // allocates (an "arena", up to 8 per core), which leaves no room for the stacks
-                // of timely's threads. Two arenas are plenty for a worker.
-                command.env("MALLOC_ARENA_MAX", "2");
-            }
             // Tracked by the course: killed and reaped on Ctrl-C, and (PDEATHSIG) killed by the
-            // kernel if this process dies.
-            let mut child = course::children::spawn(&mut command).map_err(|error| match limits::open_files() {
-                Some((limit, open)) if open + 8 > limit => {
-                    error.context(format!("the open-file limit (ulimit -n) is {limit}, with {open} open"))
-                }
-                _ => error,
-            })?;
+            // kernel if this process dies. A refusal names its limit (tasks, memory or files);
+            // under an address-space limit the worker inherits the lesson's MALLOC_ARENA_MAX
+            // (see `course::limits::fit_allocator_to_address_space`).
+            let mut child = course::children::spawn(&mut command)?;
             self.workers.push(WorkerProcess {
                 pid: Pid::from_raw(child.id() as i32),
                 stdin: child.stdin.take(),
