@@ -1,6 +1,8 @@
 //! False sharing: every thread writes its own counter, no data is shared, and yet counters
 //! that sit on one cache line slow each other down, because the cores pass the line back and
-//! forth on every write. The three functions below differ only in where the counters live.
+//! forth on every write. One thread counting alone first, then threads with a counter each:
+//! packed side by side, or padded apart. The packed and the padded versions differ only in
+//! where the counters live.
 
 use crossbeam::utils::CachePadded;
 use std::io;
@@ -9,8 +11,9 @@ use std::thread;
 /// Adds 1 to `*slot` `increments` times, each time loading from and storing to memory.
 pub fn add_in_memory(slot: &mut u64, increments: u64) {
     for _ in 0..increments {
-        // black_box hides where `slot` points, so every addition goes to memory (as
-        // `counts[i] += 1` does in Python or C) instead of staying in a register.
+        // black_box hides where `slot` points (`&mut *slot` lends it out again for the
+        // moment), so every addition goes to memory (as `counts[i] += 1` does in Python or C)
+        // instead of staying in a register.
         *std::hint::black_box(&mut *slot) += 1;
     }
 }
@@ -32,7 +35,8 @@ pub fn count_in_packed_slots(n_threads: usize, increments: u64) -> io::Result<u6
 
 /// The same, with each slot padded to a cache line of its own.
 pub fn count_in_padded_slots(n_threads: usize, increments: u64) -> io::Result<u64> {
-    let mut slots: Vec<CachePadded<u64>> = (0..n_threads).map(|_| CachePadded::new(0)).collect(); // ← the only change
+    let mut slots: Vec<CachePadded<u64>> = (0..n_threads).map(|_| CachePadded::new(0)).collect(); // ← padded apart
+    // `&mut **slot`: the u64 inside each padded slot, so the threads run the same code as above.
     add_in_each_slot(slots.iter_mut().map(|slot| &mut **slot).collect(), increments)?;
     Ok(slots.iter().map(|slot| **slot).sum())
 }

@@ -5,8 +5,8 @@
 //!
 //! **What to observe.** Threads lose a large share of their updates, and a different share on
 //! every run, once they really run at the same time. The same race on CPython loses updates or
-//! not depending on where the interpreter lets threads change places, which the lesson says. A step-by-step trace shows the moment one
-//! update is overwritten. Processes that share a page of memory lose updates the same way. A
+//! not depending on where the interpreter lets threads change places, which the lesson says. A
+//! step-by-step trace shows the moment one update is overwritten. Processes that share a page of memory lose updates the same way. A
 //! `Mutex`, an atomic `fetch_add` and per-thread counting are all exact, at very different
 //! costs: the fastest fix shares nothing. Counters that are separate but sit on one cache line
 //! still slow each other down (false sharing).

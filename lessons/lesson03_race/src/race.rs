@@ -70,12 +70,11 @@ pub fn count_with_mutex(n_threads: usize, increments: u64) -> io::Result<u64> {
     let counter = Mutex::new(0u64);
     on_threads(n_threads, || {
         for _ in 0..increments {
-            // A thread that panicked while holding the lock cannot have left a half-done
-            // increment (nothing in `+= 1` can panic), so a poisoned lock is still fine.
-            *counter.lock().unwrap_or_else(|e| e.into_inner()) += 1; // ← Fix 1: a lock per increment
+            // `lock()` fails only if another thread panicked while holding the lock.
+            *counter.lock().unwrap() += 1; // ← Fix 1: a lock held for the load, the add and the store
         }
     })?;
-    Ok(counter.into_inner().unwrap_or_else(|e| e.into_inner()))
+    Ok(counter.into_inner().unwrap())
 }
 
 /// Fix 2: one atomic read-modify-write per increment (`lock xadd` on x86).
@@ -95,6 +94,7 @@ pub fn count_locally_then_sum(n_threads: usize, increments: u64) -> io::Result<u
 /// machine refuses is an error (the threads already started are joined first); a panic in a
 /// worker is passed on.
 pub fn on_threads<T: Send>(n_threads: usize, work: impl Fn() -> T + Sync) -> io::Result<Vec<T>> {
+    // Every thread borrows the same closure: a shared reference to it can be handed to each.
     let work = &work;
     thread::scope(|scope| {
         let mut workers = Vec::with_capacity(n_threads);
