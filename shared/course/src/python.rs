@@ -357,6 +357,21 @@ impl Python {
 /// the CPython row took than the Rust one ("CPython/Rust"), and records them as the figure
 /// `cpython_over_rust` (by CPython row). Pairs with a missing row are left out.
 pub fn ratios(lesson: &Lesson, report: &ComparisonReport, pairs: &[(&str, &str)]) -> Vec<Ratio> {
+    let ratios = ratios_quietly(lesson, report, pairs);
+    for ratio in &ratios {
+        lesson.say(format_args!(
+            "  CPython/Rust: {} for '{}' against '{}'",
+            format::times(ratio.ratio),
+            ratio.cpython,
+            ratio.rust
+        ));
+    }
+    ratios
+}
+
+/// Like [`ratios`] (the same pairs, the same figure `cpython_over_rust`), but prints nothing:
+/// for a lesson that says several ratios on one line, in its own words.
+pub fn ratios_quietly(lesson: &Lesson, report: &ComparisonReport, pairs: &[(&str, &str)]) -> Vec<Ratio> {
     let mut ratios = Vec::new();
     for (cpython, rust) in pairs {
         let (Some(python_row), Some(rust_row)) = (report.row(cpython), report.row(rust)) else {
@@ -365,15 +380,10 @@ pub fn ratios(lesson: &Lesson, report: &ComparisonReport, pairs: &[(&str, &str)]
         if rust_row.median_s <= 0.0 {
             continue;
         }
-        let ratio = python_row.median_s / rust_row.median_s;
-        lesson.say(format_args!(
-            "  CPython/Rust: {} for '{cpython}' against '{rust}'",
-            format::times(ratio)
-        ));
         ratios.push(Ratio {
             cpython: cpython.to_string(),
             rust: rust.to_string(),
-            ratio,
+            ratio: python_row.median_s / rust_row.median_s,
         });
     }
     if !ratios.is_empty() {

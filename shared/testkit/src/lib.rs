@@ -335,6 +335,8 @@ impl Run {
     }
 }
 
+pub mod python;
+
 /// Reading a lesson's `--json` report (see ARCHITECTURE.md) in a test; each panics with the
 /// report when what it looks for is missing.
 pub mod report {
