@@ -14,10 +14,12 @@
 //! shared list holds them in the order the threads finished. A thread is created and joined
 //! tens of times faster than a process, and costs kilobytes where a process costs more. On the
 //! notebook's 300 short strings one thread per string is far slower than none; it pays only
-//! once each string takes tens of microseconds to count.
+//! once each string takes tens of microseconds to count. The notebook's own Python runs beside
+//! it on your CPython: the same order of prints, results lost by `join`, and its own costs.
 //!
 //! **How to run.** `cargo run -p lesson02_threads` (add `--quick`, `--json`, `--step` for the
-//! presenter's pauses; `--help` lists the knobs). A machine that allows fewer threads or
+//! presenter's pauses; `--no-python` or `--python PATH` for the CPython twin; `--help` lists
+//! the knobs). A machine that allows fewer threads or
 //! processes than a section wants gets fewer, with a warning that names the limit.
 //!
 //! Read first: src/threads.rs, then src/results.rs, then src/word_count.rs
@@ -25,9 +27,11 @@
 //! Then this file (the flags and the sections in order), then `src/sections/`, one file per
 //! section. The harness lives apart: `costs.rs` (workers created and kept alive to measure
 //! them), `observe.rs` (what `/proc` says), `lines.rs` (reading torn lines), `sweep.rs`
-//! (section 5's sizes), `room.rs` (how many threads and processes the machine allows).
+//! (section 5's sizes), `room.rs` (how many threads and processes the machine allows);
+//! `cpython.rs` runs the notebook's examples on the machine's CPython (`python/threads.py`).
 
 mod costs;
+mod cpython;
 mod lines;
 mod observe;
 mod results;
@@ -47,7 +51,8 @@ use std::time::Duration;
 #[command(
     about = "Lesson 02: threads. Spawns, names and joins threads, shows their output interleave, gets \
 their results back four ways, measures what a thread costs against a forked and a spawned process \
-(time to create and join, memory), and finds the string size at which a thread per string pays."
+(time to create and join, memory), and finds the string size at which a thread per string pays. \
+The notebook's own examples run beside it on your CPython."
 )]
 struct Args {
     #[command(flatten)]
@@ -71,6 +76,11 @@ struct Args {
     /// Measured runs of each variant in the word-count comparisons [default: 5, or 2 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 100))]
     runs: Option<usize>,
+    // `--python PATH`, `--no-python`: the notebook's examples on CPython in sections 1, 3 and 4
+    // (python/threads.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
 }
 
 /// What every section reads: the sizes, once defaults are settled.
@@ -82,6 +92,10 @@ pub struct Params {
     runs: usize,
     /// The cores this process may use (what the header reports).
     cores: usize,
+    /// The CPython that runs the notebook's examples, if any.
+    python: course::python::Python,
+    /// What it printed, once a section ran it (`cpython::twin`).
+    twin: Option<course::python::Twin>,
 }
 
 const SECTIONS: [Section<Params>; 5] = [
@@ -96,6 +110,9 @@ fn main() -> ExitCode {
     costs::since_start();
     let args: Args = course::parse_args();
     course::run(course::info!("Threads"), &args.common, &args, |lesson| {
+        // While this is the only thread: asking the interpreter what it is starts two more.
+        room::share_one_allocator_arena(lesson);
+        let python = course::python::Python::find(lesson, &args.python);
         let mut params = Params {
             unit: args
                 .unit
@@ -105,8 +122,9 @@ fn main() -> ExitCode {
             live: args.live.unwrap_or(lesson.pick(8, 64)),
             runs: args.runs.unwrap_or(lesson.pick(2, 5)),
             cores: std::thread::available_parallelism().map_or(1, usize::from),
+            python,
+            twin: None,
         };
-        room::share_one_allocator_arena(lesson);
         // Section 2's writers, all alive at once: fewer where the machine allows fewer threads.
         params.threads = room::at_most(lesson, params.threads, "writer threads", room::for_threads())?;
         lesson.param("unit_ms", params.unit.as_millis() as u64);

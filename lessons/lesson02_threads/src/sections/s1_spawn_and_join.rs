@@ -1,7 +1,9 @@
 //! Section 1: the notebook's `print_with_delay`, one call after another and then on three named
-//! threads; the threads as the kernel lists them while they sleep.
+//! threads; the threads as the kernel lists them while they sleep; the notebook's own Python
+//! beside them (`python/threads.py`).
 
 use crate::Params;
+use crate::cpython;
 use crate::observe::{self, ThreadEntry};
 use crate::threads::{self, Print};
 use course::timing::{Comparison, format};
@@ -11,7 +13,7 @@ use std::thread;
 use std::time::Instant;
 
 /// The messages a run printed, in the order its calls were made (the comparison's answer).
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 struct Messages(Vec<String>);
 
 impl std::fmt::Display for Messages {
@@ -35,6 +37,17 @@ impl std::fmt::Display for Messages {
 struct Seen {
     finish_order: Vec<String>,
     threads_seen: Option<Vec<ThreadEntry>>,
+    /// "main joined t1-delay-5" and the others, shown on one line once all are joined.
+    joined: Vec<(String, String)>,
+}
+
+/// What CPython's threads did, beside Rust's.
+#[derive(serde::Serialize)]
+struct CPythonPrints {
+    interpreter: String,
+    /// The delays in the order its threads printed them, and Rust's.
+    finish_order: Vec<u32>,
+    rust_finish_order: Vec<u32>,
 }
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
@@ -50,7 +63,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     );
     say!(
         lesson,
-        "  print_with_delay sleeps, then prints; delays 5, 2 and 3 units (one unit = {}).",
+        "  print_with_delay sleeps, then prints. Delays 5, 2 and 3 units of {}, one after another:",
         format::duration(unit)
     );
     let seen = Mutex::new(Seen::default());
@@ -59,6 +72,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let print = |message: &str| {
         let at = format::duration(start.lock().unwrap_or_else(|e| e.into_inner()).elapsed());
         let name = thread::current().name().unwrap_or("unnamed").to_string();
+        if let Some(joined) = message.strip_prefix("main joined ") {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.joined.push((at, joined.to_string()));
+            return;
+        }
         if message.starts_with("hello") {
             say!(lesson, "    {at:>9}  {message}   ({name})");
         } else {
@@ -78,7 +96,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         format::duration(unit)
     ))
     .waiting();
-    say!(lesson, "  One after another, on the main thread:");
     comparison.try_variant("one after another", 1, || {
         restart();
         threads::one_after_another(&delays, unit, &print as &Print<'_>).map(Messages)
@@ -99,6 +116,10 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         threads::on_named_threads(&delays, unit, &print as &Print<'_>).map(Messages)
     })?;
     let seen = seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, _)) = seen.joined.last() {
+        let names: Vec<&str> = seen.joined.iter().map(|(_, name)| name.as_str()).collect();
+        say!(lesson, "    {at:>9}  main joined {}", names.join(", "));
+    }
     if let Some(threads) = &seen.threads_seen {
         let list: Vec<String> = threads.iter().map(|t| format!("{} {}", t.tid, t.name)).collect();
         say!(
@@ -108,7 +129,58 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             list.join(", ")
         );
     }
+    let expected = Messages(delays.iter().map(|d| format!("hello with delay {d}")).collect());
+    cpython::run_once(lesson, p);
+    if let Some(twin) = &p.twin {
+        // CPython reports the messages sorted: the same messages are the same answer.
+        let sorted = |messages: &[String]| {
+            let mut sorted = messages.to_vec();
+            sorted.sort();
+            sorted
+        };
+        p.python
+            .add_rows(lesson, &mut comparison, twin, "print_with_delay", &expected, |value| {
+                let got = cpython::strings(value)?;
+                Some(if sorted(&got) == sorted(&expected.0) {
+                    expected.clone()
+                } else {
+                    Messages(got)
+                })
+            });
+    }
     let report = lesson.compare(comparison)?;
+    let rust_finish_order = cpython::delays_of(&seen.finish_order);
+    let pairs = [
+        ("CPython: one after another", "one after another"),
+        ("CPython: three threads", "three threads"),
+    ];
+    let ratios = course::python::ratios_quietly(lesson, &report, &pairs);
+    let threads = p
+        .twin
+        .as_ref()
+        .and_then(|twin| twin.variant("print_with_delay", "three threads"));
+    if let (Some(printed), [alone, threaded]) = (threads.and_then(cpython::printed_order), &ratios[..]) {
+        let prints = CPythonPrints {
+            interpreter: p.python.label(),
+            finish_order: cpython::delays_of(&printed),
+            rust_finish_order,
+        };
+        let list = |delays: &[u32]| delays.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        let same = if prints.finish_order == prints.rust_finish_order {
+            "as Rust's did".to_string()
+        } else {
+            format!("Rust's {}", list(&prints.rust_finish_order))
+        };
+        say!(
+            lesson,
+            "  {}'s threads printed {}, {same}; CPython/Rust: {} and {}.",
+            prints.interpreter,
+            list(&prints.finish_order),
+            format::times(alone.ratio),
+            format::times(threaded.ratio)
+        );
+        lesson.figure("cpython", &prints);
+    }
     lesson.figure("finish_order", &seen.finish_order);
     lesson.figure("threads_seen", &seen.threads_seen);
     lesson.figure("longest_delay_s", (unit * 5).as_secs_f64());

@@ -1,7 +1,8 @@
-//! Section 4: what a thread costs against a process: the time to create one and wait for it,
-//! and the memory one keeps while it is alive.
+//! Section 4: what a thread costs against a process: the time to create one and wait for it
+//! (in CPython too, `python/threads.py`), and the memory one keeps while it is alive.
 
 use crate::costs;
+use crate::cpython;
 use crate::observe::{self, Memory};
 use crate::{Params, room, threads};
 use course::children;
@@ -68,15 +69,31 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         .other_algorithm();
     // Each creation's latency is the figure to show; the comparison (whole loops) is recorded.
     let report = lesson.compare_quietly(comparison)?;
+    // CPython's thread and multiprocessing.Process, started and joined the same way.
+    cpython::run_once(lesson, p);
+    let python = p.twin.as_ref().and_then(|twin| {
+        let costs = cpython::start_and_join(twin, "thread").zip(cpython::start_and_join(twin, "process"));
+        if costs.is_none() {
+            lesson.warn(&format!(
+                "{} printed no start-up times: its rows are left out",
+                p.python.label()
+            ));
+        }
+        costs.map(|(thread, process)| (thread, process, cpython::start_method(twin)))
+    });
     say!(lesson, "  {}, each from start to joined:", report.workload);
-    lesson.latencies(
-        "create_to_join",
-        &[
-            ("fork + exec", &spawned_latencies),
-            ("fork", &forked_latencies),
-            ("thread", &thread_latencies),
-        ],
-    );
+    let mut rows = vec![
+        ("fork + exec", &spawned_latencies),
+        ("fork", &forked_latencies),
+        ("thread", &thread_latencies),
+    ];
+    let process_row = python
+        .as_ref()
+        .map_or(String::new(), |(_, _, method)| format!("CPython: Process ({method})"));
+    if let Some((thread, process, _)) = &python {
+        rows.extend([(process_row.as_str(), process), ("CPython: thread", thread)]);
+    }
+    lesson.latencies("create_to_join", &rows);
     let thread_p50 = thread_latencies.quantile(0.5);
     let fork_ratio = course::timing::ratio(forked_latencies.quantile(0.5), thread_p50);
     let spawn_ratio = course::timing::ratio(spawned_latencies.quantile(0.5), thread_p50);
@@ -91,6 +108,31 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     );
     lesson.figure("fork_over_thread_p50", fork_ratio);
     lesson.figure("spawn_over_thread_p50", spawn_ratio);
+    if let Some((thread, process, method)) = &python {
+        // A forked Process is against Rust's fork; spawn and forkserver start a new interpreter.
+        let (rust_process, rust_name) = if method == "fork" {
+            (&forked_latencies, "fork")
+        } else {
+            (&spawned_latencies, "fork + exec")
+        };
+        let thread_ratio = course::timing::ratio(thread.quantile(0.5), thread_p50);
+        let process_ratio = course::timing::ratio(process.quantile(0.5), rust_process.quantile(0.5));
+        say!(
+            lesson,
+            "  CPython/Rust, median: a thread {}; a Process ({method}) {} against Rust's {rust_name}.",
+            format::times(thread_ratio),
+            format::times(process_ratio)
+        );
+        // By CPython row, as course::python::ratios records them.
+        let over_rust: serde_json::Map<String, serde_json::Value> = [
+            ("CPython: thread".to_string(), thread_ratio.into()),
+            (process_row.clone(), process_ratio.into()),
+        ]
+        .into_iter()
+        .collect();
+        lesson.figure("cpython_over_rust", over_rust);
+        lesson.figure("cpython_process_against", rust_name);
+    }
     memory_cost(lesson, threads, forked, programs)
 }
 
