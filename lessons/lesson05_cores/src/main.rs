@@ -10,21 +10,26 @@
 //!
 //! **What to observe.** One busy process is one core's worth of CPU (cores used ≈ 1), however
 //! many cores flicker. One per core fills every core. Pinned workers never move. More workers
-//! than cores do not add CPU: each gets a share of a core and is preempted over and over.
+//! than cores do not add CPU: each gets a share of a core and is preempted over and over. The
+//! lecture's own Python loop runs beside sections 2 and 3 on your CPython: one process, then a
+//! `multiprocessing.Pool`, by the cores they used.
 //!
 //! **How to run.** `cargo run -p lesson05_cores` in a terminal to watch the bars move (add
 //! `--quick`, `--json`; `--step` for presenter mode; `--phase-ms 10000` for the lecture's ten
-//! seconds; `--help` lists the knobs). Run `htop` beside it to compare. Nothing here is random:
-//! `--seed`, which every lesson accepts, changes nothing.
+//! seconds; `--no-python` or `--python PATH` for the CPython twin; `--help` lists the knobs).
+//! Run `htop` beside it to compare. Nothing here is random: `--seed`, which every lesson
+//! accepts, changes nothing.
 //!
 //! Read first: src/busy.rs
 //!
 //! Then this file (the flags and the sections in order), then `src/sections/`, one file per
 //! section. The harness that makes the cores visible lives apart: `phase.rs` (fork, pin, watch
 //! and reap the workers), `live.rs` (the load drawn as it happens), `show.rs` (the whole
-//! phase's chart and the workers' table), `sampler.rs` (the kernel's counters in `/proc`).
+//! phase's chart and the workers' table), `sampler.rs` (the kernel's counters in `/proc`);
+//! `cpython.rs` runs the lecture's loop on the machine's CPython (`python/fry_eggs.py`).
 
 mod busy;
+mod cpython;
 mod live;
 mod phase;
 mod sampler;
@@ -43,7 +48,8 @@ use std::time::Duration;
     about = "Lesson 05: watching cores work. Burns CPU in busy loops (the lecture's 'frying eggs'): \
 one process, then one per core, then pinned one to a core, then twice as many as cores, while it \
 draws every core's load live from the kernel's counters and records which core each process ran \
-on and how often the scheduler moved it. Nothing in it is random: --seed changes nothing."
+on and how often the scheduler moved it; the lecture's Python loop runs beside it on your CPython. \
+Nothing in it is random: --seed changes nothing."
 )]
 struct Args {
     #[command(flatten)]
@@ -59,6 +65,11 @@ struct Args {
     #[arg(long, value_name = "MS", value_parser = course::cli::millis(20, 2_000))]
     #[serde(skip)]
     interval: Option<Duration>,
+    // `--python PATH`, `--no-python`: the lecture's loop on CPython in sections 2 and 3
+    // (python/fry_eggs.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
 }
 
 /// What every section reads: the sizes, once defaults are settled.
@@ -67,6 +78,8 @@ pub struct Params {
     n_workers: usize,
     /// How long each phase lasts, and how often it is sampled.
     watch: Watch,
+    /// The CPython that runs the lecture's loop, if any.
+    python: course::python::Python,
 }
 
 const SECTIONS: [Section<Params>; 5] = [
@@ -103,6 +116,7 @@ fn main() -> ExitCode {
         let mut params = Params {
             n_workers,
             watch: Watch { phase, interval },
+            python: course::python::Python::find(lesson, &args.python),
         };
         lesson.run_sections(&mut params, &SECTIONS)
     })

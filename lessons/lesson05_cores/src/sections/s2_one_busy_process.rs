@@ -1,6 +1,8 @@
-//! Section 2: the lecture's `how_to_fry_eggs_on_my_computer`, in one process.
+//! Section 2: the lecture's `how_to_fry_eggs_on_my_computer`, in one process; then the same
+//! loop in one CPython process (`python/fry_eggs.py`).
 
 use crate::Params;
+use crate::cpython;
 use crate::phase::run_phase;
 use crate::show::show_phase;
 use course::timing::format;
@@ -27,6 +29,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let report = run_phase(lesson, p.watch, 1, false)?;
     show_phase(lesson, &report);
     lesson.figure("one_process", &report);
+    let python = cpython::fry_eggs(lesson, &p.python, p.watch, None);
+    if let Some(python) = &python {
+        cpython::show(lesson, p.watch, &report, "a forked child", python);
+    }
+    lesson.figure("cpython", &python);
     let cores_used = report.measurement.cores_used();
     let got = if cores_used >= ONE_CORE_AT_LEAST {
         format!("One busy process is one core's worth of CPU ({cores_used:.2} cores used)")

@@ -1,7 +1,9 @@
 //! Section 3: the lecture's `pool.map(how_to_fry_eggs_on_my_computer, [10] * n_cpus)`: one
-//! busy process per core.
+//! busy process per core; then the same on CPython's `multiprocessing.Pool`
+//! (`python/fry_eggs.py`).
 
 use crate::Params;
+use crate::cpython;
 use crate::phase::run_phase;
 use crate::show::show_phase;
 use course::timing::format;
@@ -20,6 +22,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let report = run_phase(lesson, p.watch, n_workers, false)?;
     show_phase(lesson, &report);
     lesson.figure("one_per_core", &report);
+    let python = cpython::fry_eggs(lesson, &p.python, p.watch, Some(n_workers));
+    if let Some(python) = &python {
+        cpython::show(lesson, p.watch, &report, "forked children", python);
+    }
+    lesson.figure("cpython", &python);
     let started = report.workers_started;
     let cores_used = report.measurement.cores_used();
     // The most these workers could use: one core each, and no more cores than the machine has.
