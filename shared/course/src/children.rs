@@ -225,13 +225,20 @@ pub fn spawn(command: &mut std::process::Command) -> anyhow::Result<std::process
     {
         use std::os::unix::process::CommandExt;
         // Safety: the closure runs in the child between fork and exec, where only
-        // async-signal-safe calls are allowed; prctl is one, and nothing is allocated.
+        // async-signal-safe calls are allowed; sigprocmask and prctl are, and nothing is
+        // allocated (the empty set lives on the stack).
         unsafe {
-            command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from));
+            command.pre_exec(|| {
+                // The program starts with no signal blocked. The mask survives exec, and this
+                // thread holds interrupts back while it starts the child (below): left so, a
+                // program could not be ended with SIGTERM (a Python pool's `terminate` would
+                // wait forever for workers that inherited the mask).
+                signal::sigprocmask(signal::SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            });
         }
     }
-    // As in `fork`: no interrupt between starting the child and recording it. (The standard
-    // library clears the signal mask in the child before it runs the program.)
+    // As in `fork`: no interrupt between starting the child and recording it.
     let deferred = DeferInterrupts::new()?;
     let child = command.spawn().map_err(|error| {
         let program = format!("{:?}", command.get_program());
@@ -377,6 +384,23 @@ mod tests {
         assert!(!CHILDREN.iter().any(|slot| slot.load(Ordering::SeqCst) == pid.as_raw()));
         // std's Child handle no longer has anything to reap; that is fine.
         let _ = child.try_wait();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_spawned_program_starts_with_no_signal_blocked() {
+        // grep does not touch its signal mask: what it reads is what it was started with.
+        let child = spawn(
+            std::process::Command::new("grep")
+                .args(["SigBlk", "/proc/self/status"])
+                .stdout(std::process::Stdio::piped()),
+        )
+        .unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        let output = child.wait_with_output().unwrap();
+        forget(pid);
+        let line = String::from_utf8_lossy(&output.stdout).to_string();
+        assert_eq!(line.split_whitespace().nth(1), Some("0000000000000000"), "{line}");
     }
 
     #[test]
