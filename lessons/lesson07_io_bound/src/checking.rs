@@ -5,7 +5,7 @@ use crate::fetch::FetchResult;
 use anyhow::Context;
 use course::timing::{self, Measurement, format};
 use serde::Serialize;
-use slowserver::{ServerProcess, Stats};
+use slowserver::{ServerProcess, Stats, UserRecord};
 use std::collections::BTreeMap;
 
 /// What a run fetched from the local server: the answer every variant must agree on.
@@ -20,12 +20,22 @@ pub struct Fetched {
 }
 
 impl std::fmt::Display for Fetched {
+    /// `64 records, no failures (fingerprint …)`, or `53 records, 9 server errors, 2 timeouts (…)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "records: {}, server_errors: {}, timeouts: {}, other_failures: {} (fingerprint {:016x})",
-            self.records, self.server_errors, self.timeouts, self.other_failures, self.fingerprint
-        )
+        let mut parts = vec![format::plural(self.records as u64, "record")];
+        for (count, what) in [
+            (self.server_errors, "server error"),
+            (self.timeouts, "timeout"),
+            (self.other_failures, "other failure"),
+        ] {
+            if count > 0 {
+                parts.push(format::plural(count as u64, what));
+            }
+        }
+        if parts.len() == 1 {
+            parts.push("no failures".to_string());
+        }
+        write!(f, "{} (fingerprint {:016x})", parts.join(", "), self.fingerprint)
     }
 }
 
@@ -86,38 +96,48 @@ pub fn check_each_fetched_once(
             stats.distinct_logins
         );
     }
-    let mut fetched = Fetched {
-        records: 0,
-        server_errors: 0,
-        timeouts: 0,
-        other_failures: 0,
-        fingerprint: 0xcbf2_9ce4_8422_2325,
-    };
+    let mut fetched = Fetched::none();
     for (login, result) in logins.iter().zip(results) {
         match result {
             Ok(record) if !record.login.eq_ignore_ascii_case(login) => {
                 anyhow::bail!("the record of {} came back in the place of {login}", record.login)
             }
-            Ok(record) => {
-                fetched.records += 1;
-                let text = format!(
-                    "{}|{}|{}|{}|{}",
-                    record.login,
-                    record.display_name(),
-                    record.id,
-                    record.created_at,
-                    record.public_repos
-                );
-                for byte in text.bytes() {
-                    fetched.fingerprint = (fetched.fingerprint ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-                }
-            }
+            Ok(record) => fetched.add_record(record),
             Err(error) if error.is_server_error() => fetched.server_errors += 1,
             Err(error) if error.is_timeout() => fetched.timeouts += 1,
             Err(_) => fetched.other_failures += 1,
         }
     }
     Ok(fetched)
+}
+
+impl Fetched {
+    /// Nothing fetched yet.
+    pub fn none() -> Fetched {
+        Fetched {
+            records: 0,
+            server_errors: 0,
+            timeouts: 0,
+            other_failures: 0,
+            fingerprint: 0xcbf2_9ce4_8422_2325,
+        }
+    }
+
+    /// Counts `record`, the next one in login order, into the tally and its fingerprint.
+    pub fn add_record(&mut self, record: &UserRecord) {
+        self.records += 1;
+        let text = format!(
+            "{}|{}|{}|{}|{}",
+            record.login,
+            record.display_name(),
+            record.id,
+            record.created_at,
+            record.public_repos
+        );
+        for byte in text.bytes() {
+            self.fingerprint = (self.fingerprint ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// Every failed request, for the report.

@@ -12,12 +12,15 @@
 //! number of requests stops it, even on a 2-core machine. The CPU-bound job is the opposite:
 //! cores used near 1 per busy worker, and no speedup beyond the number of cores. In Rust both
 //! kinds of work speed up with threads: there is no GIL. A failed request costs one worker one
-//! timeout; the others carry on, and every record is fetched exactly once.
+//! timeout; the others carry on, and every record is fetched exactly once. The lecture's own
+//! program runs beside Rust on the machine's CPython (`python/fetch.py`, once it fetched the
+//! same records): for waiting, its pool overlaps the waits as Rust's does, at a few times the CPU
+//! time per request.
 //!
 //! **How to run.** `cargo run -p lesson07_io_bound` (add `--quick`, `--json`, `--step` for
 //! presenter mode; `--help` lists the knobs). `--url 'https://api.github.com/users/{login}'`
 //! fetches from the lecture's own API instead (`--logins a,b,c` chooses whom, `--ca-cert FILE`
-//! trusts a private certificate authority).
+//! trusts a private certificate authority). `--python PATH` / `--no-python` choose the CPython.
 //!
 //! Read first: src/fetch.rs
 //!
@@ -25,9 +28,10 @@
 //! section. The harness lives apart: `settings.rs` (the knobs, checked), `servers.rs` (the
 //! local servers, the logins, the ideal speedups), `checking.rs` (every record exactly once,
 //! against the server's own count), `profile.rs` (CPU time against wall time, a request step
-//! by step).
+//! by step), `cpython.rs` (the same fetches on CPython, its answers read as Rust's).
 
 mod checking;
+mod cpython;
 mod fetch;
 mod profile;
 mod sections;
@@ -48,8 +52,8 @@ pub use settings::Params;
     about = "Lesson 07: waiting is not computing. Fetches user records over HTTP from a slow local \
 server one after another, then from a pool of worker threads (close to N times faster with N workers), \
 tells waiting from computing by CPU time against wall time, runs the same pool on a CPU-bound job, and \
-reports failed requests one by one while the run goes on. --url fetches from any server with GitHub's \
-user API instead."
+reports failed requests one by one while the run goes on. The lecture's urlopen and ThreadPoolExecutor \
+run beside it on the machine's CPython. --url fetches from any server with GitHub's user API instead."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -94,6 +98,11 @@ pub struct Args {
     /// test server) instead of the Web PKI's
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    // `--python PATH`, `--no-python`: the same fetches on CPython in sections 1 and 4
+    // (python/fetch.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
 }
 
 const SECTIONS: [Section<Params>; 5] = [

@@ -5,6 +5,7 @@
 use crate::Args;
 use crate::servers::{Servers, logins};
 use course::Lesson;
+use course::python::Python;
 use course::timing::ComparisonReport;
 use slowserver::{Trust, UrlTemplate};
 use std::time::Duration;
@@ -32,6 +33,11 @@ pub struct Params {
     pub sweep: Option<ComparisonReport>,
     /// Section 1's failures against an outside server, which section 4 summarises.
     pub outside_failures: Option<Vec<(String, slowserver::FetchError)>>,
+    /// The CPython that runs the same fetches (`python/fetch.py`) in sections 1 and 4, if any.
+    pub python: Python,
+    /// Set when section 1 left the twin's rows out (another answer, another count): section 4
+    /// does not ask it again, so that one broken twin costs one line.
+    pub twin_left_out: bool,
 }
 
 /// `--url`: an http:// or https:// URL with `{login}` in it.
@@ -107,6 +113,9 @@ impl Params {
             servers: None,
             sweep: None,
             outside_failures: None,
+            // Asked only once every flag is known to be right: it prints under the header.
+            python: Python::find(lesson, &args.python),
+            twin_left_out: false,
         };
         lesson.param("requests", params.requests);
         lesson.param("delay_ms", delay.as_millis() as u64);

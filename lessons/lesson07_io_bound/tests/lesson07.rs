@@ -34,10 +34,7 @@ fn every_way_fetches_every_record_exactly_once() {
     let comparison = &section(&report, title)["comparisons"][0];
     assert_eq!(comparison["answers_agree"], true);
     let answer = comparison["answer"].as_str().unwrap();
-    assert!(
-        answer.contains("records: 12, server_errors: 0, timeouts: 0, other_failures: 0"),
-        "{answer}"
-    );
+    assert!(answer.starts_with("12 records, no failures (fingerprint "), "{answer}");
     // Sequential first, then the pools, the --workers size among them.
     let rows = comparison["rows"].as_array().unwrap();
     assert_eq!(rows[0]["name"], "sequential");
@@ -106,8 +103,15 @@ fn fetching_is_classified_as_waiting() {
     // Fetching only waits: the CPU time of a request is a sliver of its wall time, and a busy
     // machine only makes that sliver smaller. (The CPU-bound job is not checked here: on a
     // machine shared with other programs, computing threads wait for a core too.)
-    assert!(!profiles.is_empty());
-    for profile in profiles {
+    // CPython's rows are left out: urllib spends about a millisecond of CPU on each request, so
+    // at --quick's 10 ms delay its pool keeps a share of a core busy that depends on how busy
+    // the machine is (tests/cpython.rs checks its answers instead).
+    let rust: Vec<&Value> = profiles
+        .iter()
+        .filter(|p| !p["variant"].as_str().unwrap().starts_with("CPython"))
+        .collect();
+    assert!(!rust.is_empty());
+    for profile in rust {
         assert!(profile["verdict"].as_str().unwrap().starts_with("waiting"), "{profile}");
     }
 }
@@ -271,11 +275,14 @@ fn an_outside_server_via_url_and_its_failures_counted_one_by_one() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
+    let (cpython, rust): (Vec<&str>, Vec<&str>) = names.iter().partition(|name| name.starts_with("CPython"));
     assert_eq!(
-        names,
+        rust,
         ["sequential", "pool of 8"],
         "an outside server is asked twice, not eight times"
     );
+    // The twin asks an outside http:// server the same two ways (python3 runs the server here).
+    assert_eq!(cpython, ["CPython: sequential", "CPython: ThreadPoolExecutor(8)"]);
     // Each failure is counted for its own login: twice each (sequential, then the pool).
     let failures = figure(&report, "Failures", "failures").as_array().unwrap();
     let of = |login: &str| failures.iter().filter(|f| f["login"] == login).count();

@@ -1,7 +1,9 @@
-//! Section 1: the lecture's `users_info` and `users_info_thr`, timed side by side.
+//! Section 1: the lecture's `users_info` and `users_info_thr`, timed side by side, in Rust and
+//! on the machine's CPython (`python/fetch.py`).
 
 use crate::Params;
 use crate::checking::{Ended, tally, timed_fetch};
+use crate::cpython::{self, Variants};
 use crate::fetch::{FetchResult, users_info, users_info_pooled};
 use crate::servers::{Expected, pool_sizes, url_of};
 use course::timing::{Comparison, ComparisonReport, Runs, format};
@@ -46,9 +48,12 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         Some(_) => format!("at most {} at once. ", p.server_limit),
         None => String::new(),
     };
+    let twin_runs = p.python.interpreter().is_some() && cpython::runs_against(&url);
+    let how = if twin_runs { "ureq; urllib" } else { "ureq" };
     say!(
         lesson,
-        "  {limit}We fetch {requests} records with ureq: one by one, then with pools of threads."
+        "  {limit}We fetch {} one by one, then with pools of threads ({how}).",
+        format::plural(requests as u64, "record")
     );
     // Against an outside server, two ways only: an API with a rate limit counts every request.
     let sizes = if server.is_some() {
@@ -66,10 +71,12 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             .iter()
             .map(|&n| (format!("pool of {n}"), n, users_info_pooled as Fetching)),
     );
+    let mut rusts_answer = None;
     for (name, workers, fetch) in ways {
         let (fetched, results, measurement) =
             timed_fetch(server, &logins, || fetch(&agent, &url, &logins, p.timeout, workers))?;
         if server.is_some() {
+            rusts_answer.get_or_insert(fetched.clone());
             local.add_measured(name, workers, vec![fetched], Runs::from(measurement));
         } else {
             say!(lesson, "    {name}: {}", tally(&results));
@@ -77,15 +84,74 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             outside.add_measured(name, workers, vec![Ended { requests }], Runs::from(measurement));
         }
     }
+    // The same fetches on CPython, against the same server; its rows join only with Rust's answer.
+    let mut cpython_rows = Vec::new();
+    if twin_runs {
+        let request = cpython::Request {
+            url: &url,
+            server,
+            logins: &logins,
+            workers: p.workers,
+            timeout: p.timeout,
+            slowest: p.delay + p.jitter,
+        };
+        let twin = cpython::fetch_in_cpython(lesson, &p.python, &request, Variants::Both)?;
+        p.twin_left_out = twin.is_none() && p.python.interpreter().is_some();
+        if let Some(twin) = twin {
+            cpython_rows = match &rusts_answer {
+                Some(expected) => p.python.add_rows(
+                    lesson,
+                    &mut local,
+                    &twin,
+                    "fetch",
+                    expected,
+                    cpython::fetched_for(&logins),
+                ),
+                None => {
+                    for variant in twin.variants_of("fetch") {
+                        let said = variant.answers.first().map_or(String::new(), cpython::tally);
+                        say!(lesson, "    CPython: {}: {said}", variant.name);
+                    }
+                    let expected = Ended { requests };
+                    p.python.add_rows(
+                        lesson,
+                        &mut outside,
+                        &twin,
+                        "fetch",
+                        &expected,
+                        cpython::ended_for(requests),
+                    )
+                }
+            };
+            p.twin_left_out = cpython_rows.is_empty();
+        }
+    } else if p.python.interpreter().is_some() {
+        say!(lesson, "  {}", cpython::NOT_HTTPS);
+    }
     let report = if server.is_some() {
         lesson.compare(local)?
     } else {
         lesson.compare(outside)?
     };
+    if !cpython_rows.is_empty() {
+        let pool = format!("pool of {}", p.workers);
+        let python_pool = format!("CPython: {}", cpython::pool_name(p.workers));
+        let python_sequential = format!("CPython: {}", cpython::SEQUENTIAL);
+        cpython::say_ratios(
+            lesson,
+            &report,
+            &[(&python_sequential, "sequential"), (&python_pool, &pool)],
+        );
+    }
     if server.is_some() {
+        let whose = if cpython_rows.is_empty() {
+            "every variant"
+        } else {
+            "every variant, python/fetch.py's too,"
+        };
         lesson.checked(
             true,
-            format!("every variant fetched each of the {requests} records exactly once (the server's count)"),
+            format!("{whose} fetched each record exactly once (the server's count)"),
         );
         ideal_line(lesson, p, &report);
     } else {
@@ -102,11 +168,12 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         serde_json::json!({ "workers": p.workers, "requests": requests, "speedup_over_sequential": headline }),
     );
     lesson.notice(&format!(
-        "With {} workers the {requests} fetches ran {} faster on {} cores: the threads spend their time \
-waiting, and waits overlap. Past the server's limit or the number of requests, more workers add nothing.",
+        "With {} workers, {requests} fetches ran {} faster on {} cores: waiting threads overlap their \
+waits. Past the server's limit ({}) or the requests, more workers add nothing.",
         p.workers,
         format::times(headline),
         p.cores,
+        p.server_limit,
     ));
     p.sweep = Some(report);
     Ok(())
@@ -114,27 +181,18 @@ waiting, and waits overlap. Past the server's limit or the number of requests, m
 
 /// What the speedup should be: the requests go in rounds of min(workers, server limit).
 fn ideal_line(lesson: &Lesson, p: &Params, report: &ComparisonReport) {
-    let mut parts = Vec::new();
-    let mut server_bound = None;
-    for row in report.rows.iter().skip(1) {
-        let expected = Expected::new(row.workers, p.server_limit, p.logins.len());
-        parts.push(format::times(expected.speedup));
-        if expected.limited_by == "the server" && server_bound.is_none() {
-            server_bound = Some(row.workers);
-        }
-    }
+    let parts: Vec<String> = report
+        .rows
+        .iter()
+        .filter(|row| row.name.starts_with("pool of"))
+        .map(|row| format::times(Expected::new(row.workers, p.server_limit, p.logins.len()).speedup))
+        .collect();
     say!(
         lesson,
         "  Ideal, in rounds of min(workers, limit {}): {}",
         p.server_limit,
         parts.join(" ")
     );
-    if let Some(workers) = server_bound {
-        say!(
-            lesson,
-            "  From {workers} workers on, the server's limit, not the pool, sets the pace."
-        );
-    }
 }
 
 /// The failed requests of one run, with their logins.

@@ -58,9 +58,16 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             "  (The step-by-step profile times a bare connection to the local server: not with --url.)"
         );
     }
+    let in_cpython = sweep
+        .rows
+        .iter()
+        .find(|row| row.name == format!("CPython: {}", crate::cpython::SEQUENTIAL))
+        .map_or(String::new(), |row| {
+            format!(" ({} in CPython)", format::percent(row.cores_used))
+        });
     lesson.notice(&format!(
-        "The sequential run kept {} of a core busy: almost all of its time was spent waiting for replies, \
-so overlapping the waits is what helps, and a thread per concurrent wait is cheap.",
+        "The sequential run kept {} of a core busy{in_cpython}: it spent almost all its time waiting for \
+replies, so overlapping the waits is what helps, and a thread per wait is cheap.",
         format::percent(sequential)
     ));
     Ok(())

@@ -64,7 +64,8 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.figure("cores", cores);
     lesson.notice(&format!(
         "Computing keeps each busy worker's core at about 1, so the speedup stops at the number of cores ({cores}); \
-here {} at best. Rust threads do run in parallel (no GIL): in CPython this pool would stay near 1× (lesson 04).",
+here {} at best. Rust has no GIL. A CPython with one (any but a free-threaded 3.13t with it off) runs Python code \
+on one thread at a time: there this pool would stay near 1× (lesson 04 measures it).",
         format::times(best)
     ));
     Ok(())

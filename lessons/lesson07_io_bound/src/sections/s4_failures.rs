@@ -1,14 +1,17 @@
 //! Section 4: a flaky server. Each failure is reported with its request; the others go on.
 
 use crate::Params;
-use crate::checking::{failure_list, timed_fetch};
+use crate::checking::{Fetched, failure_list, timed_fetch};
+use crate::cpython::{self, Variants};
 use crate::fetch::users_info_pooled;
+use course::python::Twin;
 use course::table::Table;
 use course::timing::format;
 use course::{Lesson, say};
 use slowserver::client::blocking_client;
 use slowserver::{Fate, UrlTemplate};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let Some(servers) = &p.servers else {
@@ -36,6 +39,22 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let (fetched, results, measurement) = timed_fetch(Some(server), logins, || {
         users_info_pooled(&agent, &url, logins, p.timeout, p.workers)
     })?;
+    // The same pool on CPython, against the same flaky server: it must see what Rust saw.
+    let request = cpython::Request {
+        url: &url,
+        server: Some(server),
+        logins,
+        workers: p.workers,
+        timeout: p.timeout,
+        slowest: p.delay + p.jitter,
+    };
+    let twin = match p.twin_left_out {
+        true => None,
+        false => cpython::fetch_in_cpython(lesson, &p.python, &request, Variants::Pool)?,
+    };
+    let python = twin
+        .as_ref()
+        .and_then(|twin| seen_by_cpython(lesson, p, twin, &fetched));
     let failures = failure_list(logins, &results);
     for failure in failures.iter().take(6) {
         say!(
@@ -52,35 +71,60 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let planned = |fate: Fate| logins.iter().filter(|login| config.plan(login).fate == fate).count();
     let (records_planned, errors_planned, timeouts_planned) =
         (planned(Fate::Record), planned(Fate::Error), planned(Fate::Hang));
-    let mut counts = Table::new(&["outcome", "planned by the server", "seen by the clients"]).left(0);
-    counts.row([
-        "record".to_string(),
-        records_planned.to_string(),
-        fetched.records.to_string(),
-    ]);
-    counts.row([
-        "server error".to_string(),
-        errors_planned.to_string(),
-        fetched.server_errors.to_string(),
-    ]);
-    counts.row([
-        "timeout".to_string(),
-        timeouts_planned.to_string(),
-        fetched.timeouts.to_string(),
-    ]);
-    if fetched.other_failures > 0 {
-        counts.row([
-            "other failure".to_string(),
-            "0".to_string(),
-            fetched.other_failures.to_string(),
-        ]);
+    let mut headers = vec!["outcome", "planned by the server", "seen by the clients"];
+    if python.is_some() {
+        headers.push("seen by CPython's");
+    }
+    let mut counts = Table::new(&headers).left(0);
+    let by_cpython = python.as_ref().map(|(seen, _)| seen);
+    let rows = [
+        (
+            "record",
+            records_planned,
+            fetched.records,
+            by_cpython.map(|f| f.records),
+        ),
+        (
+            "server error",
+            errors_planned,
+            fetched.server_errors,
+            by_cpython.map(|f| f.server_errors),
+        ),
+        (
+            "timeout",
+            timeouts_planned,
+            fetched.timeouts,
+            by_cpython.map(|f| f.timeouts),
+        ),
+        (
+            "other failure",
+            0,
+            fetched.other_failures,
+            by_cpython.map(|f| f.other_failures),
+        ),
+    ];
+    for (outcome, planned, seen, seen_by_cpython) in rows {
+        if outcome == "other failure" && seen == 0 {
+            continue;
+        }
+        let mut row = vec![outcome.to_string(), planned.to_string(), seen.to_string()];
+        row.extend(seen_by_cpython.map(|n| n.to_string()));
+        counts.row(row);
     }
     lesson.table(&counts);
     let counts_match = fetched.records == records_planned
         && fetched.server_errors == errors_planned
         && fetched.timeouts == timeouts_planned
         && fetched.other_failures == 0;
-    lesson.checked(counts_match, "every count is the one the server planned from the seed");
+    let and_cpython = if python.is_some() {
+        " (CPython's pool saw the very same records and failures)"
+    } else {
+        ""
+    };
+    lesson.checked(
+        counts_match,
+        format!("every count is the one the server planned from the seed{and_cpython}"),
+    );
     if !counts_match {
         lesson.warn(&format!(
             "the clients' counts differ from the server's plan: on a machine this busy, some replies took longer \
@@ -96,9 +140,12 @@ than the {} timeout (try a larger --timeout)",
             format::duration(p.timeout)
         ),
     };
+    let cpython_took = python.as_ref().map_or(String::new(), |(_, wall)| {
+        format!(" (CPython's pool: {})", format::duration(*wall))
+    });
     say!(
         lesson,
-        "  All {} requests ended with a record or a reason, in {}.{held}",
+        "  All {} requests ended with a record or a reason, in {}{cpython_took}.{held}",
         logins.len(),
         format::duration(measurement.wall)
     );
@@ -114,6 +161,12 @@ than the {} timeout (try a larger --timeout)",
     lesson.figure("each_record_fetched_exactly_once", true);
     lesson.figure("failures", failures);
     lesson.figure("measurement", measurement);
+    lesson.figure(
+        "cpython",
+        python.as_ref().map(
+            |(seen, wall)| serde_json::json!({ "seen": seen, "same_as_rust": true, "wall_s": wall.as_secs_f64() }),
+        ),
+    );
     lesson.notice(
         "A failure belongs to its request: the pool reports it with the login and keeps going. A timeout is the \
 one failure that costs time, so every request that waits needs one.",
@@ -163,4 +216,25 @@ fn outside(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.figure("failure_kinds", &kinds);
     lesson.notice("A failure belongs to its request: whatever the server says, the run goes on and counts it.");
     Ok(())
+}
+
+/// What CPython's pool saw, and how long it took, when it saw what Rust's saw (the same
+/// records, the same failures); otherwise one warning line, and `None`.
+fn seen_by_cpython(lesson: &Lesson, p: &Params, twin: &Twin, rusts: &Fetched) -> Option<(Fetched, Duration)> {
+    let interpreter = p.python.interpreter()?;
+    let pool = twin.variant("fetch", &cpython::pool_name(p.workers))?;
+    let seen = pool.answers.first().and_then(cpython::fetched_for(&p.logins));
+    match seen {
+        Some(seen) if seen == *rusts => Some((seen, pool.median().wall)),
+        other => {
+            let got = other.map_or("no tally".to_string(), |seen| seen.to_string());
+            lesson.warn(&format!(
+                "{} ({}), '{}', saw {got} where Rust saw {rusts}: its column is left out",
+                interpreter.label(),
+                interpreter.command.display(),
+                pool.name
+            ));
+            None
+        }
+    }
 }
