@@ -34,7 +34,7 @@ until one can, does that little work, and asks again. Five clients, traced (agai
     let demo = measured_in_child(Some(quicker_server), few.len(), || {
         poll_loop_run(quicker_addr, &few, 40)
     })?;
-    lesson.lines(condensed(&demo.report.trace));
+    lesson.lines(shortened(condensed(&demo.report.trace), TRACE_LINES));
 
     let connections = p.connections;
     say!(lesson);
@@ -73,6 +73,25 @@ sleeps only when there is truly nothing to do. That is all an event loop is.",
         format::count(connections as u64)
     ));
     Ok(())
+}
+
+/// The most lines of the trace shown: with the rest of the section, a screen.
+const TRACE_LINES: usize = 17;
+
+/// At most `most` lines: the first ones, a line that says how many are left out, and the last
+/// one (partial reads can make a trace longer than a screen).
+fn shortened(mut lines: Vec<String>, most: usize) -> Vec<String> {
+    if lines.len() <= most || most < 3 {
+        return lines;
+    }
+    let last = lines.pop().unwrap_or_default();
+    let left_out = lines.len() - (most - 2);
+    lines.truncate(most - 2);
+    lines.push(format!(
+        "… {left_out} more steps of the same kind (every one in --json)"
+    ));
+    lines.push(last);
+    lines
 }
 
 /// The trace as shown: the connects started in one go, on one line (`--json` keeps every line).
@@ -114,5 +133,16 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(super::condensed(&trace), ["#1–#3 connect to x started", "poll → 3"]);
+    }
+
+    #[test]
+    fn a_long_trace_keeps_its_first_lines_and_its_last() {
+        let trace: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        let shown = super::shortened(trace.clone(), 19);
+        assert_eq!(shown.len(), 19);
+        assert_eq!(shown[16], "line 17");
+        assert_eq!(shown[17], "… 12 more steps of the same kind (every one in --json)");
+        assert_eq!(shown[18], "line 30");
+        assert_eq!(super::shortened(trace[..19].to_vec(), 19).len(), 19);
     }
 }
