@@ -194,10 +194,14 @@ pub struct Replies {
 
 impl std::fmt::Display for Replies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let failed = match self.failures {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        };
         write!(
             f,
-            "requests: {}, records: {}, failures: {} (fingerprint {:016x})",
-            self.requests, self.records, self.failures, self.fingerprint
+            "{} of {} records{failed} (fingerprint {:016x})",
+            self.records, self.requests, self.fingerprint
         )
     }
 }

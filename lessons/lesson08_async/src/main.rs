@@ -15,11 +15,13 @@
 //! thread has a stack in the process, a kernel stack and page tables besides; the event loop
 //! holds every connection on one thread in a few kilobytes each. In the pitfall, the loop's
 //! heartbeat is late by the whole blocking call, and so is every reply that came meanwhile;
-//! with `spawn_blocking` the loop keeps answering.
+//! with `spawn_blocking` the loop keeps answering. The lecture's asyncio runs beside Rust on the
+//! machine's CPython (`python/event_loop.py`, once it fetched the same records), one thread too.
 //!
 //! **How to run.** `cargo run -p lesson08_async` (add `--quick`, `--json`, `--step` for
 //! presenter mode; `--help` lists the knobs). `--url 'https://api.github.com/users/{login}'`
 //! runs section 1 against the lecture's own API instead (`--logins`, `--ca-cert FILE`).
+//! `--python PATH` / `--no-python` choose the CPython.
 //!
 //! Read first: src/event_loop.rs
 //!
@@ -27,9 +29,11 @@
 //! section. Under the hood, `poll_loop.rs` is the same loop written by hand. The harness lives
 //! apart: `clients.rs` (the concept's two ways, measured; the pitfall's heartbeat),
 //! `experiment.rs` (each way in a child process of its own, its threads and memory),
-//! `memory.rs` (the memory table), `settings.rs` (the knobs and this machine's limits).
+//! `memory.rs` (the memory table), `settings.rs` (the knobs and this machine's limits),
+//! `cpython.rs` (the same clients on CPython, its answers read as Rust's).
 
 mod clients;
+mod cpython;
 mod event_loop;
 mod experiment;
 mod memory;
@@ -52,7 +56,8 @@ pub use settings::Params;
     about = "Lesson 08: one thread, many connections. Thousands of clients wait on a slow local HTTP \
 server at once, served by a thread per connection and by one thread running an event loop (tokio), with \
 the wall time, peak threads and peak memory of each. Then a hand-written poll loop shows what an event \
-loop does, and one blocking call inside the loop stalls every connection until it is moved off the loop."
+loop does, and one blocking call inside the loop stalls every connection until it is moved off the loop. \
+The lecture's asyncio runs beside it on the machine's CPython."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -79,6 +84,11 @@ pub struct Args {
     /// Trust only the certificate authorities in this PEM file for HTTPS, instead of the Web PKI's
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    // `--python PATH`, `--no-python`: the same clients on CPython in section 1
+    // (python/event_loop.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
 }
 
 /// One of `--logins`: what a URL path can carry as it is.

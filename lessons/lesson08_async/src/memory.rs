@@ -8,8 +8,32 @@ use course::{Lesson, say};
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
+/// One way as the tables show it: Rust's, measured in a child process, or CPython's, as the
+/// twin measured it.
+pub struct Shown {
+    pub name: String,
+    pub peak_threads: Option<usize>,
+    pub connections_held: usize,
+    pub server_saw: u64,
+    pub memory: MemoryUse,
+    pub rss_at_start: Option<u64>,
+}
+
+impl Shown {
+    pub fn of(name: &str, run: &Measured) -> Shown {
+        Shown {
+            name: name.to_string(),
+            peak_threads: run.report.peak_threads,
+            connections_held: run.report.connections_held,
+            server_saw: run.server_peak_connections,
+            memory: MemoryUse::of(&run.report),
+            rss_at_start: run.report.start.rss,
+        }
+    }
+}
+
 /// Time, threads and connections of each way, side by side (the comparison's figures).
-pub fn time_table(lesson: &Lesson, report: &ComparisonReport, runs: &[(&str, &Measured)]) {
+pub fn time_table(lesson: &Lesson, report: &ComparisonReport, ways: &[Shown]) {
     let mut table = Table::new(&[
         "variant",
         "wall",
@@ -19,25 +43,25 @@ pub fn time_table(lesson: &Lesson, report: &ComparisonReport, runs: &[(&str, &Me
         "held at once",
         "server saw",
     ]);
-    for ((name, run), row) in runs.iter().zip(&report.rows) {
+    for way in ways {
+        let Some(row) = report.row(&way.name) else { continue };
         let disturbed = if row.disturbed.is_some() { " ⚠" } else { "" };
         table.row([
-            format!("{name}{disturbed}"),
+            format!("{}{disturbed}", way.name),
             format::seconds(row.median_s),
             format::times(row.speedup),
             format!("{:.2}", row.cores_used),
-            run.report
-                .peak_threads
-                .map_or("?".to_string(), |t| format::count(t as u64)),
-            format::count(run.report.connections_held as u64),
-            format::count(run.server_peak_connections),
+            way.peak_threads.map_or("?".to_string(), |t| format::count(t as u64)),
+            format::count(way.connections_held as u64),
+            format::count(way.server_saw),
         ]);
     }
     lesson.table(&table);
 }
 
-/// The memory of each way, side by side; returns the memory of each.
-pub fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measured)]) -> Vec<MemoryUse> {
+/// The memory of each way, side by side, and what 'reserved' means (one more thread's share
+/// from Rust's `runs`, the thread per connection first).
+pub fn resource_table(lesson: &Lesson, connections: usize, ways: &[Shown], runs: &[(&str, &Measured)]) {
     let unknown = || "?".to_string();
     let bytes = |value: Option<u64>| value.map_or_else(unknown, format::bytes);
     let mut table = Table::new(&[
@@ -49,16 +73,14 @@ pub fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measu
         "total",
         "per connection",
     ]);
-    let mut memory = Vec::new();
-    for (name, run) in runs {
-        let report = &run.report;
-        let used = MemoryUse::of(report);
+    for way in ways {
+        let used = &way.memory;
         let per_connection = used
             .total()
-            .zip(report.start.rss)
+            .zip(way.rss_at_start)
             .map(|(total, start)| total.saturating_sub(start) / connections.max(1) as u64);
         table.row([
-            name.to_string(),
+            way.name.clone(),
             bytes(used.reserved),
             bytes(used.resident),
             bytes(used.page_tables),
@@ -66,23 +88,21 @@ pub fn resource_table(lesson: &Lesson, connections: usize, runs: &[(&str, &Measu
             bytes(used.total()),
             bytes(per_connection),
         ]);
-        memory.push(used);
     }
     lesson.table(&table);
     let each = reserved_per_thread(runs);
     say!(
         lesson,
-        "  'reserved' is address space (VmPeak), not memory: a thread's stack is reserved in full when it starts, \
-but only the pages it touches become resident, so it is in no total{}.",
+        "  'reserved' is address space (VmPeak), not memory: only the pages a thread's stack touches are \
+resident{}.",
         each.map_or(String::new(), |each| format!(
-            ". Here {} more per thread: its stack, and its share of the allocator's 64 MiB arenas",
+            ". Here {} more per Rust thread: its stack and its share of malloc's arenas",
             format::bytes(each)
         ))
     );
     if let Some(each) = each {
         lesson.figure("reserved_per_thread_bytes", each);
     }
-    memory
 }
 
 /// The address space one more thread reserves: the difference in `reserved` between the

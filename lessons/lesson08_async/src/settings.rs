@@ -5,6 +5,7 @@
 use crate::Args;
 use crate::clients::Target;
 use course::Lesson;
+use course::python::Python;
 use course::timing::format;
 use slowserver::{Config, ServerProcess, Trust, UrlTemplate, system};
 use std::time::Duration;
@@ -26,10 +27,12 @@ pub struct Params {
     pub trust: Trust,
     /// The slow server and the quicker one (none with `--url`).
     pub servers: Option<[ServerProcess; 2]>,
-    /// What was found about the limits, in sentences.
+    /// What was found about the limits, in a few words each.
     pub limits_said: Vec<String>,
     /// Whether the limits were checked (section 1 does it once).
     pub fitted: bool,
+    /// The CPython that runs the same clients (`python/event_loop.py`) in section 1, if any.
+    pub python: Python,
 }
 
 /// The thread stack every client thread reserves (Rust's default for spawned threads).
@@ -64,6 +67,8 @@ impl Params {
             servers: None,
             limits_said: Vec::new(),
             fitted: false,
+            // Asked only once every flag is known to be right: it prints under the header.
+            python: Python::find(lesson, &args.python),
         })
     }
 
@@ -125,13 +130,13 @@ impl Params {
             Ok(limit) => {
                 self.limits_said.push(if limit.was_raised() {
                     format!(
-                        "Open files: one per connection; raised this process's limit from {} to {}.",
-                        format::count(limit.before),
-                        format::count(limit.now)
+                        "{} open files, one a connection (raised from {})",
+                        format::count(limit.now),
+                        format::count(limit.before)
                     )
                 } else {
                     format!(
-                        "Open files: one per connection; the limit is {} (hard limit {}).",
+                        "{} open files, one a connection (hard limit {})",
                         format::count(limit.now),
                         format::count(limit.hard)
                     )
@@ -148,16 +153,12 @@ impl Params {
             }
             Err(error) => self
                 .limits_said
-                .push(format!("Open files: the limit cannot be read here ({error}).")),
+                .push(format!("open files unknown (the limit cannot be read: {error})")),
         }
         if let Some(room) = system::task_room() {
             let free = room.free(room.margin());
-            self.limits_said.push(format!(
-                "Threads: {} allows {}: room for {} more.",
-                room.limited_by,
-                format::count(room.limit),
-                format::count(free)
-            ));
+            // Which limit it is goes to --json (task_room), and to the warning when it binds.
+            self.limits_said.push(format!("{} more threads", format::count(free)));
             if free < fits {
                 fits = free;
                 why = Some(format!("{} ({})", room.limited_by, format::count(room.limit)));
