@@ -261,7 +261,8 @@ fn cpython_ratios(lesson: &Lesson, report: &ComparisonReport, shown: &[Shown], w
         .collect();
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(python, rust)| (python.as_str(), *rust)).collect();
     let times = course::python::ratios_quietly(lesson, report, &pairs);
-    let total = |name: &str| shown.iter().find(|s| s.name == name).and_then(|s| s.memory.total());
+    let way = |name: &str| shown.iter().find(|s| s.name == name);
+    let total = |name: &str| way(name).and_then(|s| s.memory.total());
     let mut memory = serde_json::Map::new();
     let mut parts = Vec::new();
     for time in &times {
@@ -271,11 +272,20 @@ fn cpython_ratios(lesson: &Lesson, report: &ComparisonReport, shown: &[Shown], w
             .map(|(python, rust)| python as f64 / rust as f64);
         memory.insert(time.cpython.clone(), ratio.into());
         let name = time.cpython.trim_start_matches("CPython: ");
+        // Memory for fewer connections at once is not the same memory: say so beside it.
+        let held = |name: &str| way(name).map_or(0, |s| s.connections_held);
+        let fewer = match held(&time.cpython) < held(&time.rust) {
+            true => format!(" (for {} held at once)", format::count(held(&time.cpython) as u64)),
+            false => String::new(),
+        };
         let memory = ratio.map_or("?".to_string(), format::times);
         // The first says what the figures are; the others follow its order.
         parts.push(match parts.is_empty() {
-            true => format!("{name} {} the time, {memory} the memory", format::times(time.ratio)),
-            false => format!("{name} {}, {memory}", format::times(time.ratio)),
+            true => format!(
+                "{name} {} the time, {memory} the memory{fewer}",
+                format::times(time.ratio)
+            ),
+            false => format!("{name} {}, {memory}{fewer}", format::times(time.ratio)),
         });
     }
     if !parts.is_empty() {
