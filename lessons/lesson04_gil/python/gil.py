@@ -135,17 +135,19 @@ def receive_exactly(connection, size):
 
 
 def client(address, gaps_us, results):
-    """Outside the server's interpreter: after each gap, sends a request and times the reply."""
+    """Outside the server's interpreter: after each gap, sends a request and times the reply.
+    The replies (step `index` of each request) add up to the convoy's answer."""
     with socket.create_connection(address) as connection:
         receive_exactly(connection, 1)  # the server is ready, its neighbours are running
-        latencies = []
+        latencies, checksum = [], 0
         for index, gap in enumerate(gaps_us):
             time.sleep(gap / 1e6)
             start = time.perf_counter()
             connection.sendall(index.to_bytes(8, "little"))
-            receive_exactly(connection, 8)
+            reply = receive_exactly(connection, 8)
             latencies.append(time.perf_counter() - start)
-    results.send(latencies)
+            checksum = (checksum + int.from_bytes(reply, "little")) & MASK
+    results.send((latencies, checksum))
     results.close()
 
 
@@ -177,6 +179,11 @@ def compute_forever(ready):
         index += 1
 
 
+def plural(count, noun):
+    """`1 thread`, `2 threads`: the names the Rust lesson gives its rows."""
+    return "%d %s%s" % (count, noun, "" if count == 1 else "es" if noun.endswith("s") else "s")
+
+
 def percentile(sorted_values, q):
     return sorted_values[max(0, min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1))]
 
@@ -204,7 +211,7 @@ def measure_convoy(name, neighbours, in_processes, switch_interval_s, gaps_us):
             server = threading.Thread(target=serve, args=(listener, len(gaps_us)))
             for thread in threads + [server]:
                 thread.start()
-            latencies = receiver.recv()
+            latencies, checksum = receiver.recv()
             server.join()
         finally:
             stop.set()
@@ -221,6 +228,7 @@ def measure_convoy(name, neighbours, in_processes, switch_interval_s, gaps_us):
         "switch_interval_s": switch_interval_s,
         "cpu_neighbours": neighbours,
         "in_processes": in_processes,
+        "answer": {"steps": len(latencies), "checksum": checksum},
         "latencies_s": latencies,
         "p50_s": percentile(ordered, 0.5),
         "p90_s": percentile(ordered, 0.9),
@@ -304,13 +312,13 @@ def main():
     one, shares = [(0, steps)], split_steps(steps, n)
     cpu = [
         variant("cpu_bound", "1 thread", 1, "sequential", runs, lambda: add_up(map(run_steps, one))),
-        variant("cpu_bound", "%d threads" % n, n, "threads", runs, lambda: add_up(on_threads(run_steps, shares))),
-        variant("cpu_bound", "%d processes" % n, n, "processes", runs, lambda: add_up(on_processes(run_steps, shares, n))),
+        variant("cpu_bound", plural(n, "thread"), n, "threads", runs, lambda: add_up(on_threads(run_steps, shares))),
+        variant("cpu_bound", plural(n, "process"), n, "processes", runs, lambda: add_up(on_processes(run_steps, shares, n))),
     ]
     tasks = list(range(args.io_tasks))
     io = [
         variant("io_bound", "1 thread", 1, "sequential", 1, lambda: add_up(run_io_task(t, io_wait_s) for t in tasks)),
-        variant("io_bound", "%d threads" % len(tasks), len(tasks), "threads", 1, lambda: add_up(on_threads(lambda t: run_io_task(t, io_wait_s), tasks))),
+        variant("io_bound", plural(len(tasks), "thread"), len(tasks), "threads", 1, lambda: add_up(on_threads(lambda t: run_io_task(t, io_wait_s), tasks))),
     ]
 
     gaps = SplitMix64(args.seed)
@@ -322,8 +330,8 @@ def main():
     ms = lambda s: "%g ms" % (s * 1000)
     convoy = [measure_convoy("alone, GIL %s" % ms(switch_s), 0, False, switch_s, gaps_us)]
     for interval in intervals:
-        convoy.append(measure_convoy("%d CPU-bound threads, GIL %s" % (n, ms(interval)), n, False, interval, gaps_us))
-    convoy.append(measure_convoy("%d CPU-bound processes, own GILs" % n, n, True, switch_s, gaps_us))
+        convoy.append(measure_convoy("%s, GIL %s" % (plural(n, "CPU-bound thread"), ms(interval)), n, False, interval, gaps_us))
+    convoy.append(measure_convoy("%s, own GILs" % plural(n, "CPU-bound process"), n, True, switch_s, gaps_us))
 
     sequential = cpu[0]
     json.dump({

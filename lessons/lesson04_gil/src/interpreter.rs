@@ -130,8 +130,14 @@ impl Interpreter {
 /// One bytecode step's work: `ROUNDS_PER_STEP` rounds of a xorshift generator seeded by
 /// `index`. Each round depends on the last, so the compiler can neither skip nor vectorize it.
 pub fn bytecode(index: u64) -> u64 {
+    xorshift(index, ROUNDS_PER_STEP)
+}
+
+/// `rounds` rounds of the step's xorshift generator seeded by `index`: the CPython twin's step
+/// is the same with fewer rounds (about as long in CPython as 5,000 are in Rust).
+pub fn xorshift(index: u64, rounds: u64) -> u64 {
     let mut x = index.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    for _ in 0..ROUNDS_PER_STEP {
+    for _ in 0..rounds {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;

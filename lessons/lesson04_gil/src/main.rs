@@ -14,11 +14,14 @@
 //! threads answers in about a switch interval instead of microseconds (the convoy effect), and
 //! `--switch-interval` moves that latency. The interpreter itself checks that no two steps ever
 //! run at once under the GIL, and that no thread waits for more turns than there are threads.
+//! With the machine's CPython (`python/gil.py`), the real GIL runs beside the simulated one and
+//! each simulated figure is printed over the real one.
 //!
-//! **How to run.** `cargo run -p lesson04_gil` (add `--quick`, `--json`, `--step`;
-//! `--help` lists the knobs). `--quiz --seed S` prints seeded questions on who holds the GIL
-//! when instead, and `--answers` reveals their answers, computed by the model that section 1
-//! draws (`src/schedule.rs`).
+//! **How to run.** `cargo run -p lesson04_gil` (add `--quick`, `--json`, `--step`; `--help`
+//! lists the knobs; `--python PATH` names the CPython that runs the real GIL, `--no-python`
+//! runs none). `--quiz --seed S` prints seeded questions on who holds the GIL when instead,
+//! and `--answers` reveals their answers, computed by the model that section 1 draws
+//! (`src/schedule.rs`).
 //!
 //! Read first: src/gil.rs
 //!
@@ -27,9 +30,12 @@
 //! `turns.rs` (what the GIL counted), `schedule.rs` (a model that predicts who holds the GIL
 //! when, also behind the quiz), `programs.rs` (the workloads and their checks), `processes.rs`
 //! (worker processes and pipes), `convoy.rs` (a client, a server thread and its neighbours),
-//! `room.rs` (fewer workers when the machine's limits leave room for fewer).
+//! `cpython.rs` (the real GIL: the twin `python/gil.py` on the machine's CPython, its answers
+//! checked, its figures beside the simulated ones), `room.rs` (fewer workers when the machine's
+//! limits leave room for fewer).
 
 mod convoy;
+mod cpython;
 mod gil;
 mod interpreter;
 mod processes;
@@ -80,6 +86,11 @@ struct Args {
     /// Requests the I/O thread answers in each convoy measurement [default: 100, or 10 with --quick]
     #[arg(long, value_name = "COUNT", value_parser = course::cli::count(1, 100_000))]
     requests: Option<usize>,
+    // `--python PATH`, `--no-python`: the real GIL beside the simulated one in sections 2 and 4
+    // to 7 (python/gil.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
     // `--quiz` and `--answers`: questions on who holds the GIL when, instead of the lesson
     // (src/quiz.rs).
     #[command(flatten)]
@@ -107,6 +118,11 @@ pub struct Params {
     cpu_processes: Option<ComparisonReport>,
     io: Option<ComparisonReport>,
     convoy: Option<s6_convoy::ConvoyResults>,
+    /// The CPython that runs the twin, the twin's run (made once, by the first section that
+    /// needs it), and the simulated/real ratios the sections found, for the summary.
+    python: course::python::Python,
+    real: Option<Option<cpython::RealGil>>,
+    calibration: cpython::Calibration,
 }
 
 const SECTIONS: [Section<Params>; 7] = [
@@ -129,6 +145,7 @@ fn main() -> ExitCode {
         return course::quiz::run(info, &args.common, &args.quiz, quiz::make);
     }
     course::run(info, &args.common, &args, |lesson| {
+        let python = course::python::Python::find(lesson, &args.python);
         let requested = args.threads.unwrap_or(lesson.machine().logical_cores);
         // The convoy runs the most threads at once: the neighbours, the I/O thread, this one.
         let n_threads = room::fit_workers(lesson, "--threads", requested, 2);
@@ -147,6 +164,9 @@ fn main() -> ExitCode {
             cpu_processes: None,
             io: None,
             convoy: None,
+            python,
+            real: None,
+            calibration: cpython::Calibration::default(),
         };
         lesson.param("threads", params.n_threads);
         lesson.param("steps", params.total_steps);

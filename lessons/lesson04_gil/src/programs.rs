@@ -2,7 +2,7 @@
 //! compute, and the checks made on a run: the harness around `gil.rs`'s versions.
 
 use crate::gil::Ran;
-use crate::interpreter::{Op, ThreadReport};
+use crate::interpreter::{Op, ThreadReport, xorshift};
 use crate::turns::GilStats;
 use anyhow::{Context, ensure};
 use std::time::Duration;
@@ -15,6 +15,14 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// What steps `0..steps` compute with `rounds` rounds each: the CPython twin's answer.
+    pub fn with_rounds(steps: u64, rounds: u64) -> Self {
+        let checksum = (0..steps)
+            .map(|index| xorshift(index, rounds))
+            .fold(0, u64::wrapping_add);
+        Answer { steps, checksum }
+    }
+
     pub fn of(threads: &[ThreadReport]) -> Self {
         threads.iter().fold(Answer::default(), |sum, thread| Answer {
             steps: sum.steps + thread.steps,
@@ -163,6 +171,17 @@ mod tests {
         assert_eq!(with_gil.overlapping_steps, 0);
         check_fair(&with_gil, &programs).unwrap();
         assert!(expected.to_string().starts_with("600 steps, checksum "), "{expected}");
+    }
+
+    #[test]
+    fn the_twins_answer_is_the_simulations_with_its_rounds() {
+        use crate::interpreter::ROUNDS_PER_STEP;
+        let simulated = run(gil::threads_with_gil, &split_steps(40, 2), MS).unwrap();
+        assert_eq!(simulated.answer, Answer::with_rounds(40, ROUNDS_PER_STEP));
+        // The twin's first three steps of 50 rounds, as `python3 python/gil.py` computes them
+        // (`run_steps((0, 3))`).
+        let twin = Answer::with_rounds(3, 50);
+        assert_eq!((twin.steps, twin.checksum), (3, 6_578_435_608_463_628_887));
     }
 
     #[test]

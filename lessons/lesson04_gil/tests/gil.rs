@@ -7,9 +7,10 @@ use serde_json::Value;
 use testkit::Run;
 use testkit::report::{figures, section};
 
+/// The simulation alone (`--no-python`): CPython's rows are checked in `tests/cpython.rs`.
 fn report(args: &[&str]) -> Value {
     Run::new(env!("CARGO_BIN_EXE_lesson04_gil"))
-        .args(["--quick", "--json"])
+        .args(["--quick", "--json", "--no-python"])
         .args(args)
         .json_report()
 }

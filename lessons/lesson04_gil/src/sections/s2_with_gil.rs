@@ -2,12 +2,13 @@
 
 use super::{cpu_comparison, plural};
 use crate::Params;
+use crate::cpython::{self, Ratio};
 use crate::gil;
 use crate::interpreter::ThreadReport;
 use crate::programs::{self, check_fair, check_one_at_a_time, split_steps};
 use anyhow::Context;
 use course::table::Table;
-use course::timing::format;
+use course::timing::{VariantRow, format};
 use course::{Lesson, say};
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
@@ -46,13 +47,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             plural(n_threads - 1, "other thread")
         ),
     );
-    // CPython with a GIL follows the same rules; `--python` will measure it beside this run
-    // once the lesson has a CPython twin. No figure from another machine is printed here.
-    say!(
-        lesson,
-        "  CPython with a GIL, the notes' CPython, does the same: its CPU-bound threads share \
-         about one core between them, however many there are."
-    );
+    let real = real_threads(lesson, p, report.rows.last())?;
+    lesson.figure("cpython", &real);
+    p.calibration.cpu_threads = real;
     lesson.figure("gil", last.gil);
     lesson.figure("threads", &last.threads);
     lesson.figure("overlapping_steps", overlapping_steps);
@@ -102,4 +99,41 @@ fn thread_table(threads: &[ThreadReport]) -> Table {
         ]);
     }
     table
+}
+
+/// The same work on CPython's threads (`python/gil.py`), its answer checked, and the simulated
+/// figures of `simulated` over CPython's; or, without a CPython, what CPython does in words.
+fn real_threads(lesson: &Lesson, p: &mut Params, simulated: Option<&VariantRow>) -> anyhow::Result<Option<Vec<Ratio>>> {
+    cpython::ensure_ran(lesson, p);
+    let Some(real) = cpython::real(p) else {
+        say!(
+            lesson,
+            "  CPython with a GIL does the same: its CPU-bound threads share about one core between \
+             them, however many there are."
+        );
+        return Ok(None);
+    };
+    let Some(report) = real.compare(
+        lesson,
+        &p.python,
+        "cpu_bound",
+        &["sequential", "threads"],
+        p.total_steps,
+    )?
+    else {
+        return Ok(None);
+    };
+    if !real.has_gil {
+        say!(
+            lesson,
+            "  {} has no GIL: its threads ran at the same time, as in section 3.",
+            real.label
+        );
+        return Ok(None);
+    }
+    let ratios = simulated.zip(report.rows.last()).map(|(s, r)| Ratio::of_rows(s, r));
+    if let Some(ratios) = &ratios {
+        cpython::show(lesson, ratios);
+    }
+    Ok(ratios)
 }

@@ -2,6 +2,7 @@
 
 use super::{cpu_comparison, plural};
 use crate::Params;
+use crate::cpython::{self, Ratio};
 use crate::processes::run_on_processes;
 use crate::programs::split_steps;
 use course::{Lesson, say};
@@ -24,6 +25,29 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     })?;
     let report = lesson.compare(comparison)?;
     lesson.figure("processes", &per_process);
+    // The same work on CPython's processes (python/gil.py), each with its own GIL too.
+    cpython::ensure_ran(lesson, p);
+    let mut ratios = None;
+    if let Some(real) = cpython::real(p)
+        && let Some(real_report) = real.compare(
+            lesson,
+            &p.python,
+            "cpu_bound",
+            &["sequential", "processes"],
+            p.total_steps,
+        )?
+    {
+        ratios = report
+            .rows
+            .last()
+            .zip(real_report.rows.last())
+            .map(|(s, r)| Ratio::of_rows(s, r));
+        if let Some(ratios) = &ratios {
+            cpython::show(lesson, ratios);
+        }
+    }
+    lesson.figure("cpython", &ratios);
+    p.calibration.processes = ratios;
     lesson.notice(
         "Separate processes do not share a GIL: they compute in parallel like free threads, at the \
          price of starting processes and sending results back.",

@@ -3,6 +3,7 @@
 
 use super::plural;
 use crate::Params;
+use crate::cpython::{self, Ratio};
 use crate::gil;
 use crate::processes::run_on_processes;
 use crate::programs::{self, check_one_at_a_time, io_programs};
@@ -46,13 +47,27 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     })?;
     check_one_at_a_time(overlapping_steps)?;
     let report = lesson.compare(comparison)?;
-    // CPython's time.sleep and socket reads release its GIL the same way; `--python` will time
-    // this on the machine's CPython once the lesson has a twin. No figure from elsewhere here.
-    say!(
-        lesson,
-        "  CPython's `time.sleep` and socket reads let go of its GIL the same way, so waiting \
-         Python threads overlap their waits too."
-    );
+    // The same tasks on CPython's threads (python/gil.py): `time.sleep` lets go of its GIL.
+    cpython::ensure_ran(lesson, p);
+    let mut ratios = None;
+    if let Some(real) = cpython::real(p) {
+        let steps = 2 * io_tasks as u64;
+        if let Some(real_report) = real.compare(lesson, &p.python, "io_bound", &["sequential", "threads"], steps)? {
+            let speedups = report.rows.get(1).zip(real_report.rows.last());
+            ratios = speedups.map(|(s, r)| vec![Ratio::times("speedup", s.speedup, r.speedup)]);
+        }
+        if let Some(ratios) = &ratios {
+            cpython::show(lesson, ratios);
+        }
+    } else {
+        say!(
+            lesson,
+            "  CPython's `time.sleep` and socket reads let go of its GIL the same way, so waiting \
+             Python threads overlap their waits too."
+        );
+    }
+    lesson.figure("cpython", &ratios);
+    p.calibration.io_threads = ratios;
     lesson.figure("gil", gil_stats);
     lesson.figure("overlapping_steps", overlapping_steps);
     let (speedup, cores_used) = report

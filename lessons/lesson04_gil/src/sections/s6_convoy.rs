@@ -4,9 +4,11 @@
 use super::plural;
 use crate::Params;
 use crate::convoy::{ConvoySetup, measure_convoy};
+use crate::cpython::{self, Ratio};
 use crate::programs::check_one_at_a_time;
 use course::Lesson;
 use course::chart::Bars;
+use course::table::Table;
 use course::timing::{Latencies, format};
 use std::time::Duration;
 
@@ -77,19 +79,80 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         gil_stats.insert(setup.name.clone(), serde_json::to_value(run.gil)?);
         results.push((setup, run.latencies));
     }
-    let rows: Vec<(&str, &Latencies)> = results
-        .iter()
-        .map(|(setup, latencies)| (setup.name.as_str(), latencies))
+    // The same client, server and neighbours on CPython (python/gil.py), named as here.
+    cpython::ensure_ran(lesson, p);
+    let real = cpython::real(p).and_then(|real| real.convoy(lesson, p.requests));
+    let real: Vec<(String, Latencies)> = real
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let same = results.iter().find(|(setup, _)| {
+                setup.cpu_neighbours == r.cpu_neighbours
+                    && setup.in_processes == r.in_processes
+                    && (r.in_processes || setup.switch_interval == Some(r.switch_interval))
+            })?;
+            Some((format!("CPython: {}", same.0.name), r.latencies))
+        })
         .collect();
-    lesson.latencies("latency", &rows);
+    let mut table = Table::new(&["", "count", "p50", "p90", "p99", "max"]);
+    let mut simulated = serde_json::Map::new();
+    let mut cpython_latency = serde_json::Map::new();
+    for (name, latencies) in results
+        .iter()
+        .map(|(setup, l)| (&setup.name, l))
+        .chain(real.iter().map(|(n, l)| (n, l)))
+    {
+        let s = latencies.summary();
+        let cells = [s.p50, s.p90, s.p99, s.max].map(format::duration);
+        table.row([name.clone(), format::count(s.count)].into_iter().chain(cells));
+        let figures = if name.starts_with("CPython: ") {
+            &mut cpython_latency
+        } else {
+            &mut simulated
+        };
+        figures.insert(name.clone(), serde_json::to_value(s)?);
+    }
+    lesson.table(&table);
+    lesson.figure("latency", simulated);
     lesson.say("");
-    lesson.say("  Median reply time:");
-    let mut bars = Bars::new().width(30);
-    for (setup, latencies) in &results {
-        let p50 = latencies.summary().p50;
-        bars.row(&setup.name, p50.as_secs_f64(), format::duration(p50));
+    let mut bars = Bars::new().width(if real.is_empty() { 30 } else { 20 });
+    let p50 = |latencies: &Latencies| latencies.summary().p50;
+    let mut ratios = Vec::new();
+    if real.is_empty() {
+        lesson.say("  Median reply time:");
+        for (setup, latencies) in &results {
+            bars.row(
+                &setup.name,
+                p50(latencies).as_secs_f64(),
+                format::duration(p50(latencies)),
+            );
+        }
+    } else {
+        lesson.say("  Median reply time next to the CPU-bound threads, simulated and real:");
+        for (setup, latencies) in results.iter().filter(|(s, _)| s.cpu_neighbours > 0 && !s.in_processes) {
+            let Some((name, real)) = real
+                .iter()
+                .find(|(name, _)| *name == format!("CPython: {}", setup.name))
+            else {
+                continue;
+            };
+            let interval = setup
+                .switch_interval
+                .map_or("no GIL".to_string(), |i| format!("GIL {}", format::duration(i)));
+            let ratio = Ratio::duration(&interval, p50(latencies), p50(real));
+            bars.row(&setup.name, ratio.simulated, format::duration(p50(latencies)));
+            bars.row(
+                name,
+                ratio.real,
+                format!("{} (simulated/real {:.2})", format::duration(p50(real)), ratio.ratio),
+            );
+            ratios.push(ratio);
+        }
     }
     lesson.bars(&bars);
+    lesson.figure("cpython_latency", cpython_latency);
+    lesson.figure("cpython", (!ratios.is_empty()).then_some(&ratios));
+    p.calibration.convoy = (!ratios.is_empty()).then_some(ratios);
     lesson.figure("gil", gil_stats);
     lesson.figure(
         "switch_intervals_ms",

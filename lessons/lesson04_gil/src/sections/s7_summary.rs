@@ -3,6 +3,7 @@
 
 use super::plural;
 use crate::Params;
+use crate::cpython;
 use course::table::Table;
 use course::timing::{ComparisonReport, VariantRow, format};
 use course::{Lesson, say};
@@ -85,6 +86,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             },
         }),
     );
+    calibration(lesson, p);
     lesson.notice(
         "With a GIL, use threads for waiting and processes for computing; a runtime without a GIL \
          lets threads do both. A thread that must answer quickly suffers next to CPU-bound threads \
@@ -96,4 +98,35 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
 /// Row `index` of a comparison, if it was measured.
 fn row(report: &Option<ComparisonReport>, index: usize) -> Option<&VariantRow> {
     report.as_ref().and_then(|report| report.rows.get(index))
+}
+
+/// The simulated GIL's figures over the real GIL's, from sections 2 and 4 to 6: how close the
+/// model comes to CPython on this machine.
+fn calibration(lesson: &Lesson, p: &Params) {
+    let c = &p.calibration;
+    let label = cpython::real(p).map_or("CPython".to_string(), |real| real.label.clone());
+    let groups = [
+        ("CPU-bound threads", &c.cpu_threads),
+        ("CPU-bound processes", &c.processes),
+        ("I/O-bound threads", &c.io_threads),
+        ("reply p50", &c.convoy),
+    ];
+    let mut table = Table::new(&["simulated / real", "simulated", label.as_str(), "ratio"]);
+    for (group, ratios) in groups {
+        for ratio in ratios.iter().flatten() {
+            let (simulated, real) = ratio.text.split_once(" / ").unwrap_or_default();
+            let what = format!("{group}: {}", ratio.what);
+            table.row([
+                what,
+                simulated.to_string(),
+                real.to_string(),
+                format!("{:.2}", ratio.ratio),
+            ]);
+        }
+    }
+    if !table.is_empty() {
+        say!(lesson, "");
+        lesson.table(&table);
+    }
+    lesson.figure("simulated_over_real", c);
 }
