@@ -5,8 +5,8 @@
    The work is tiny, so every parallel version loses to the plain loop: starting threads and
    processes costs more than the counting.
 2. The notes' `count_prime(n)`, which (despite its name) counts the divisors of n in
-   2..n-2, on their four numbers, one after another and with `Pool.map`: real work, and a
-   pool that pays. The time per loop iteration is CPython's cost of one `n % i == 0` step.
+   2..n-2, on their four numbers, one after another and with `Pool.map`: real work, where a
+   pool can pay. The time per loop iteration is CPython's cost of one `n % i == 0` step.
 
 Prints one JSON document: every variant's answer and its wall time (perf_counter), this
 process's CPU time (process_time) and the CPU time of the pool's processes (os.times, counted

@@ -16,13 +16,15 @@
 //! On the large numbers, threads and processes both approach one core's speed per core, and
 //! the processes' "cores used" is counted from the CPU time the workers report. With uneven
 //! items, the worker that finishes last sets the time; small chunks even the load out, at the
-//! price of more hand-offs.
+//! price of more hand-offs. The notes' own Python runs beside sections 1 and 3 on your CPython:
+//! its word counts in the same table, its `count_prime` on smaller numbers with Rust timed on
+//! them too, and what one iteration costs in each.
 //!
 //! **How to run.** `cargo run -p lesson06_pool_map` (add `--quick`, `--json`, `--step` for
 //! presenter mode; `--numbers 77000000,74000000,73000000,71000000` picks the count_prime
-//! numbers; `--help` lists the knobs). `--quiz --seed S` prints seeded questions on load
-//! imbalance instead, and `--answers` reveals their answers, computed by the model of
-//! section 4 (`src/imbalance.rs`).
+//! numbers; `--no-python` or `--python PATH` for the CPython twin; `--help` lists the knobs).
+//! `--quiz --seed S` prints seeded questions on load imbalance instead, and `--answers`
+//! reveals their answers, computed by the model of section 4 (`src/imbalance.rs`).
 //!
 //! Read first: src/pool_map.rs
 //!
@@ -30,9 +32,11 @@
 //! section. Apart from them: `pools.rs` (rayon pools that end with their section, so that the
 //! next one may fork; timing a map on a process pool that stays alive), `answers.rs`
 //! (count_prime's answers checked by factoring) and `imbalance.rs` (the model of section 4,
-//! also behind the quiz).
+//! also behind the quiz); `cpython.rs` runs the notes' programs on the machine's CPython
+//! (`python/pool_map.py`).
 
 mod answers;
+mod cpython;
 mod imbalance;
 mod pool_map;
 mod pools;
@@ -50,7 +54,8 @@ use workloads::seed::SEED_NUMBERS;
     about = "Lesson 06: what pool.map costs and when it pays. Counts the words of the lecture's 300 \
 short strings one after another, with a thread per string and with pools of threads and processes \
 (parallel loses), sweeps input sizes to find where a pool starts to win, then runs the lecture's \
-count_prime on threads, rayon and a pool of forked processes, with load imbalance and chunking."
+count_prime on threads, rayon and a pool of forked processes, with load imbalance and chunking. \
+The notes' own Python runs beside it on your CPython."
 )]
 struct Args {
     #[command(flatten)]
@@ -62,6 +67,11 @@ struct Args {
     /// [default: the lecture's 77000000,74000000,73000000,71000000, or a tenth of each with --quick]
     #[arg(long, value_name = "NUMBERS", value_delimiter = ',', num_args = 1.., value_parser = count_prime_number)]
     numbers: Vec<u64>,
+    // `--python PATH`, `--no-python`: the notes' programs on CPython in sections 1 and 3
+    // (python/pool_map.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
     // `--quiz` and `--answers`: questions on load imbalance instead of the lesson (src/quiz.rs).
     #[command(flatten)]
     #[serde(skip)]
@@ -73,6 +83,11 @@ struct Args {
 pub struct Params {
     n_workers: usize,
     numbers: Vec<u64>,
+    /// The CPython that runs the notes' programs, if any; what it printed, once a section ran
+    /// it (`cpython::run_once`); the count_prime numbers it runs, scaled to take a second or two.
+    python: course::python::Python,
+    twin: Option<course::python::Twin>,
+    cpython_numbers: cpython::Scaled,
 }
 
 const SECTIONS: [Section<Params>; 5] = [
@@ -112,7 +127,10 @@ fn main() -> ExitCode {
         };
         let mut params = Params {
             n_workers: pools::workers_that_fit(lesson, args.workers.unwrap_or(lesson.machine().logical_cores))?,
+            cpython_numbers: cpython::Scaled::of(&numbers, lesson.quick()),
             numbers,
+            python: course::python::Python::find(lesson, &args.python),
+            twin: None,
         };
         lesson.param("workers", params.n_workers);
         lesson.param("numbers", &params.numbers);

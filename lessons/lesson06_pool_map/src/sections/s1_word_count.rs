@@ -1,7 +1,9 @@
 //! Section 1: the lecture's 300 strings, where every parallel version loses; the notes' pop
-//! quiz, answered from what was just measured before the table shows it.
+//! quiz, answered from what was just measured before the table shows it; the notes' own Python
+//! in the same table (`python/pool_map.py`).
 
 use crate::Params;
+use crate::cpython;
 use crate::pool_map::{
     map_process_pool, map_sequential, map_thread_per_item, map_thread_pool, python_default_chunk, word_count,
 };
@@ -20,10 +22,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let chunk = python_default_chunk(strings.len(), n);
     say!(
         lesson,
-        "  {} strings ({:?} and two more lines, 100 times each), {SEED_WORD_COUNT} words in all; \
-         the pools have {} and take chunks of {chunk} strings.",
+        "  {} strings ({} lines × 100), {SEED_WORD_COUNT} words; pools of {} take {chunk} at a time.",
         strings.len(),
-        SEED_LINES[0],
+        SEED_LINES.len(),
         format::plural(n as u64, "worker")
     );
     let total = |counts: Vec<usize>| counts.into_iter().sum::<usize>();
@@ -67,6 +68,15 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     comparison.try_variant_measured("process pool, already running", n, || {
         measured_on(&mut pool, |pool| pool.map(strings.iter().copied(), chunk)).map(|(counts, m)| (total(counts), m))
     })?;
+    // The notes' three versions on CPython, their counts checked against Rust's.
+    cpython::run_once(lesson, p);
+    let python_pool = format!("CPython: Pool({n}), made for the call");
+    if let Some(twin) = &p.twin {
+        p.python
+            .add_rows(lesson, &mut comparison, twin, "word_count", &SEED_WORD_COUNT, |value| {
+                value.as_u64().map(|count| count as usize)
+            });
+    }
 
     let median = |walls: &Vec<Duration>| {
         let samples = walls.iter().skip(WARMUP).map(|&wall| Measurement {
@@ -82,8 +92,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         })
     };
     lesson.reveal(
-        "The notes' pop quiz: sequential, concurrent (a thread per string) or parallel (a pool of \
-         processes): which is fastest, which slowest, and why?",
+        "The notes' pop quiz: sequential, a thread per string or a process pool: fastest, slowest, why?",
         quiz_answer([
             ("sequential", median(&walls[0])),
             ("concurrent", median(&walls[1])),
@@ -102,6 +111,20 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         format::bytes(pool.last_map().bytes_sent)
     );
     pool.shutdown()?;
+    let pairs = [
+        ("CPython: sequential", "sequential"),
+        ("CPython: a thread per string", "a thread per string"),
+        (python_pool.as_str(), "process pool, started per call"),
+    ];
+    if let [sequential, per_string, pooled] = &course::python::ratios_quietly(lesson, &report, &pairs)[..] {
+        say!(
+            lesson,
+            "  CPython/Rust: sequential {}, thread per string {}, Pool({n}) {} (Rust: process pool).",
+            format::times(sequential.ratio),
+            format::times(per_string.ratio),
+            format::times(pooled.ratio)
+        );
+    }
     lesson.figure("word_count", SEED_WORD_COUNT);
     lesson.figure("chunk_size", chunk);
     lesson.notice(
@@ -138,8 +161,7 @@ fn quiz_answer(times: [(&str, Option<Duration>); 3]) -> String {
         return "Nothing was measured.".to_string();
     };
     let why = if fastest.0 == "sequential" {
-        "1,100 words take microseconds to count, far less than starting 300 threads or forking \
-         a pool costs (the notes put parallel first)."
+        "counting takes microseconds, starting workers far longer."
     } else {
         "here the work outweighed what it cost to start the workers and hand the strings over."
     };

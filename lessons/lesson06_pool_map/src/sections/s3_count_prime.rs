@@ -1,21 +1,22 @@
-//! Section 3: the lecture's count_prime, where every worker has real work to do.
+//! Section 3: the lecture's count_prime, where every worker has real work to do; then the notes'
+//! own Python on smaller numbers, with Rust timed on them too (`python/pool_map.py`).
 
 use crate::Params;
 use crate::answers::{DivisorCounts, divisors_by_factoring};
+use crate::cpython::{self, PerIteration};
 use crate::imbalance;
 use crate::pool_map::{count_prime, map_rayon, map_sequential, map_thread_pool, python_default_chunk};
 use crate::pools::{measured_on, process_pool, rayon_pool, threads_refused};
-use course::timing::{Comparison, VariantRow, format};
+use course::timing::{Comparison, ComparisonReport, VariantRow, format};
 use course::{Lesson, say};
 use workloads::seed::{SEED_DIVISOR_COUNTS, SEED_NUMBERS};
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
-    let (n, numbers) = (p.n_workers, &p.numbers);
+    let (n, numbers) = (p.n_workers, &p.numbers.clone());
     let iterations: u64 = numbers.iter().map(|n| n.saturating_sub(3)).sum();
     say!(
         lesson,
-        "  count_prime(n) counts the i in 2..n-2 dividing n: {} iterations on {}. The notes' \
-         Python: 26.5 s alone, 15.3 s on Pool(4) (1.73×); Rust takes ~2 ns an iteration, Python 65.",
+        "  count_prime(n) counts the i in 2..n-2 dividing n: {} iterations on {}.",
         format::count(iterations),
         format::plural(numbers.len() as u64, "number")
     );
@@ -44,6 +45,19 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     })?;
     drop(rayon);
     let report = lesson.compare(comparison)?;
+    // Rust on CPython's smaller numbers, on the same pool, for the CPython/Rust ratios below.
+    let scaled = p.cpython_numbers.clone();
+    let mut beside = Comparison::new(format!("count_prime on {}, Rust and CPython", scaled.described()));
+    if p.python.interpreter().is_some() {
+        let chunk = python_default_chunk(scaled.numbers.len(), n);
+        beside.try_variant("sequential", 1, || {
+            map_sequential(&scaled.numbers, count_prime, n).map(DivisorCounts)
+        })?;
+        beside.try_variant_measured("process pool", n, || {
+            measured_on(&mut pool, |pool| pool.map(&scaled.numbers, chunk))
+                .map(|(counts, m)| (DivisorCounts(counts), m))
+        })?;
+    }
     pool.shutdown()?;
 
     // Correct before fast: the answers agreed; now check them against the truth.
@@ -62,8 +76,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let process = &report.rows[3];
     say!(
         lesson,
-        "  The pool's workers outlive the runs, so the kernel has not charged their CPU to anyone \
-         yet: they report it with their results ({} of it in the process pool's {:.2} cores used).",
+        "  Pool workers report their own CPU (not yet charged by the kernel): {} of the {:.2} cores used.",
         format::seconds(process.median.children.as_secs_f64()),
         process.cores_used
     );
@@ -80,6 +93,8 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.figure("answers_checked_against", source);
     lesson.figure("iterations", iterations);
     lesson.figure("best_possible_speedup", model.speedup());
+    let per_iteration = beside_cpython(lesson, p, beside)?;
+    lesson.figure("cpython_per_iteration", &per_iteration);
     let per_item = report.rows[0].median_s / numbers.len() as f64;
     let here = if report.disturbed {
         " in this disturbed run (⚠ above)"
@@ -88,7 +103,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     };
     lesson.notice(&format!(
         "With {} of work per number, the pools reach efficiency {} (rayon), {} (threads) and {} \
-         (processes){here}, against Python's 43%. {}",
+         (processes){here}. {}",
         format::seconds(per_item),
         efficiency(&report.rows[1]),
         efficiency(&report.rows[2]),
@@ -96,6 +111,47 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         threads_against_processes(&report.rows[2], &report.rows[3])
     ));
     Ok(())
+}
+
+/// CPython's count_prime rows beside Rust's in `beside` (Rust's timed on the same numbers), once
+/// its answers equal Rust's: a compact table, and what one iteration costs in each. `None`
+/// without a working Python.
+fn beside_cpython(
+    lesson: &Lesson,
+    p: &mut Params,
+    mut beside: Comparison<DivisorCounts>,
+) -> anyhow::Result<Option<PerIteration>> {
+    cpython::run_once(lesson, p);
+    let Some(twin) = &p.twin else {
+        return Ok(None);
+    };
+    let expected = DivisorCounts(
+        p.cpython_numbers
+            .numbers
+            .iter()
+            .map(|&n| divisors_by_factoring(n))
+            .collect(),
+    );
+    let added = p.python.add_rows(
+        lesson,
+        &mut beside,
+        twin,
+        "count_prime",
+        &expected,
+        cpython::divisor_counts,
+    );
+    if added.len() < 2 {
+        return Ok(None);
+    }
+    let report: ComparisonReport = lesson.compare_quietly(beside)?;
+    let pairs = [(added[0].as_str(), "sequential"), (added[1].as_str(), "process pool")];
+    Ok(cpython::show_scaled(
+        lesson,
+        &report,
+        &p.cpython_numbers,
+        &p.python.label(),
+        &pairs,
+    ))
 }
 
 fn efficiency(row: &VariantRow) -> String {
@@ -125,26 +181,26 @@ fn threads_against_processes(threads: &VariantRow, processes: &VariantRow) -> St
 fn against_the_bound(bound: f64, pools: &[VariantRow], n_items: usize, n_workers: usize) -> String {
     let why = if n_items < n_workers {
         format!(
-            "{} cannot keep {} busy",
+            "{} for {}",
             format::plural(n_items as u64, "number"),
             format::plural(n_workers as u64, "worker")
         )
     } else {
-        format!("{n_items} numbers of unequal size do not split evenly over {n_workers} workers")
+        format!("{n_items} unequal numbers on {n_workers} workers")
     };
     let Some(best) = pools.iter().max_by(|a, b| a.speedup.total_cmp(&b.speedup)) else {
         return String::new();
     };
     if best.speedup <= bound {
         format!(
-            "No pool can beat {} here: {why} (section 4). The best measured, {}, reached {}.",
+            "No pool can beat {} with {why} (section 4); best: {}, {}.",
             format::times(bound),
             best.name,
             format::times(best.speedup)
         )
     } else {
         format!(
-            "A perfect machine reaches {} here: {why} (section 4). {} measured {}, {} above it, so the \
+            "A perfect machine reaches {} with {why} (section 4). {} measured {}, {} above it, so the \
              sequential run was slower per iteration than the workers were (timings vary by a few \
              percent from run to run).",
             format::times(bound),
