@@ -13,10 +13,13 @@
 //! lock, so threads need no copies; processes pay to ship megabytes through pipes, a cost
 //! measured here beside the work. Block compression splits one job into independent ones and
 //! scales the same way, at the price of a slightly larger file. A corrupt or truncated input is
-//! an error with a reason, never a crash, and a bad request does not take a worker down.
+//! an error with a reason, never a crash, and a bad request does not take a worker down. The
+//! lecture's own Python runs beside section 2 on your CPython, on the same book and requests:
+//! sequential, `ThreadPoolExecutor`, `ProcessPoolExecutor`.
 //!
 //! **How to run.** `cargo run -p lesson09_bzip2` (add `--quick`, `--json`, `--step` for
-//! presenter mode; `--input book.txt.bz2` uses your own text; `--help` lists the knobs).
+//! presenter mode; `--input book.txt.bz2` uses your own text; `--no-python` or `--python
+//! PATH` for the CPython twin; `--help` lists the knobs).
 //!
 //! Read first: src/parallel_bzip2.rs
 //!
@@ -24,11 +27,14 @@
 //! section. Apart from them: `codec.rs` (multi-stream files, damage described in words,
 //! fingerprints), `book.rs` (the book, and `--input`), `answers.rs` (what each version
 //! computed, in one line), `pool_timing.rs` (the CPU time of pool workers that outlive a
-//! measurement) and `room.rs` (how many workers the machine's limits let start).
+//! measurement) and `room.rs` (how many workers the machine's limits let start);
+//! `cpython.rs` runs the lecture's requests on the machine's CPython
+//! (`python/parallel_bzip2.py`).
 
 mod answers;
 mod book;
 mod codec;
+mod cpython;
 mod parallel_bzip2;
 mod pool_timing;
 mod room;
@@ -47,7 +53,7 @@ use std::time::Duration;
 decompresses it for hundreds of requests on one core, on threads, and on a pool of processes \
 that receive and return every byte through pipes, whose cost is measured apart. Then compresses \
 a large text in independent blocks on every core (as pbzip2 does) and shows what corrupt or \
-truncated input does."
+truncated input does. The lecture's Python runs beside it on your CPython."
 )]
 struct Args {
     #[command(flatten)]
@@ -73,6 +79,11 @@ struct Args {
     /// A bzip2 file whose contents replace the generated book (a damaged one is refused)
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
+    // `--python PATH`, `--no-python`: the lecture's requests on CPython in section 2
+    // (python/parallel_bzip2.py).
+    #[command(flatten)]
+    #[serde(skip)]
+    python: course::python::PythonArgs,
 }
 
 /// What every section reads, once defaults are settled, and what one hands to a later one.
@@ -80,6 +91,11 @@ pub struct Params {
     /// The book, and where it came from (`None`: generated from the seed).
     book: Vec<u8>,
     input: Option<PathBuf>,
+    /// The generated book's size in kB and its seed, for CPython to make the same one.
+    text_kb: Option<usize>,
+    seed: u64,
+    /// The CPython that decompresses the same requests in section 2, if any.
+    python: course::python::Python,
     /// The book compressed once at `level`: what every request carries.
     compressed: Vec<u8>,
     n_requests: usize,
@@ -111,12 +127,13 @@ fn main() -> ExitCode {
     let info = course::info!("bzip2 in parallel: many requests, threads and processes");
     course::run(info, &args.common, &args, |lesson| {
         // Bad input is refused before any work: a damaged file, more output than fits.
-        let book = match &args.input {
-            Some(path) => book::read_book(path)?,
-            None => {
-                let kb = args.text_kb.unwrap_or(lesson.pick(50, 250));
-                workloads::text::generate(lesson.seed(), kb * 1000).into_bytes()
-            }
+        let text_kb = args
+            .input
+            .is_none()
+            .then(|| args.text_kb.unwrap_or(lesson.pick(50, 250)));
+        let book = match (&args.input, text_kb) {
+            (Some(path), _) => book::read_book(path)?,
+            (None, kb) => workloads::text::generate(lesson.seed(), kb.unwrap_or_default() * 1000).into_bytes(),
         };
         let n_requests = args.requests.unwrap_or(lesson.pick(30, 300));
         book::check_output(book.len(), n_requests)?;
@@ -125,6 +142,9 @@ fn main() -> ExitCode {
             compressed: parallel_bzip2::compress(&book, level),
             book,
             input: args.input.clone(),
+            text_kb,
+            seed: lesson.seed(),
+            python: course::python::Python::find(lesson, &args.python),
             n_requests,
             n_workers: room::workers_that_fit(lesson, args.workers.unwrap_or(lesson.machine().logical_cores))?,
             large_bytes: args.large_mb.unwrap_or(lesson.pick(2, 16)) * 1_000_000,

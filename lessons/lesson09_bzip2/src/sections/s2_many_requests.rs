@@ -1,12 +1,14 @@
-//! Section 2: the lecture's job, hundreds of requests, on one core, on threads, on processes.
+//! Section 2: the lecture's job, hundreds of requests, on one core, on threads, on processes;
+//! the lecture's own Python beside them (`python/parallel_bzip2.py`).
 
 use crate::Params;
 use crate::answers::Unpacked;
+use crate::cpython;
 use crate::parallel_bzip2::{
     Reply, decompress_on_process_pool, decompress_on_threads, decompress_sequential, start_decompress_pool,
 };
 use crate::pool_timing::measured_on;
-use course::timing::{self, Comparison, Measurement, format};
+use course::timing::{self, Comparison, ComparisonReport, Measurement, format};
 use course::{Lesson, say};
 use std::time::Duration;
 
@@ -15,9 +17,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let requests: Vec<&[u8]> = vec![&p.compressed; n_requests];
     say!(
         lesson,
-        "  {n_requests} requests, each the compressed book ({}), each decompressed to {}. Threads \
-         read each request where it lies and hand results over by pointer; the pool's worker \
-         processes share nothing: each request is copied into a pipe, each result copied back.",
+        "  {n_requests} requests of {}, each decompressing to the {} book; threads read them in place.",
         format::bytes(p.compressed.len() as u64),
         format::bytes(book.len() as u64)
     );
@@ -43,6 +43,17 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         measured_on(&mut pool, |pool| decompress_on_process_pool(&requests, pool)).map(summed)
     })?;
     pool.shutdown()?;
+    // The lecture's Python on the same book and requests, its books checked against Rust's.
+    let twin = cpython::decompress_in_cpython(lesson, p);
+    let added = match (&twin, &sequential) {
+        (Some(twin), Some(expected)) => {
+            p.python
+                .add_rows(lesson, &mut comparison, twin, "decompress", expected, |value| {
+                    cpython::unpacked(value, book)
+                })
+        }
+        _ => Vec::new(),
+    };
     let report = lesson.compare(comparison)?;
     let identical = sequential.map_or(0, |unpacked| unpacked.identical);
     anyhow::ensure!(
@@ -55,7 +66,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let mut rates = Vec::new();
     for row in &report.rows {
         let rate = format::throughput(total_out, Duration::from_secs_f64(row.median_s));
-        rates.push(format!("{} {rate}", row.name));
+        if !added.contains(&row.name) {
+            rates.push(format!("{} {rate}", row.name));
+        }
         throughput.insert(
             row.name.clone(),
             (total_out as f64 / row.median_s.max(1e-12) / 1e6).into(),
@@ -65,13 +78,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let pool_row = &report.rows[2];
     say!(
         lesson,
-        "  Starting the {} took {} (not counted above: the pool is reused). They are not reaped \
-         between runs, so the kernel has not charged their CPU to this process yet: each reports \
-         its own CPU clock with its results, which is how the processes row counts {:.2} cores.",
+        "  Starting {}: {}, not counted (the pool is reused); each reports its own CPU.",
         format::plural(n as u64, "worker process"),
-        format::duration(starting.wall),
-        pool_row.cores_used
+        format::duration(starting.wall)
     );
+    let cpython_threads = cpython_rows(lesson, &report, &added, n);
     p.pool_time = Some(pool_row.median.wall);
     lesson.figure("requests_identical_to_book", identical);
     lesson.figure("decompressed_bytes", total_out);
@@ -83,15 +94,48 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     } else {
         "here"
     };
+    // CPython's bz2 lets go of the GIL while it decompresses: its threads can share the work.
+    let threads_in_cpython = match cpython_threads {
+        Some(speedup) if speedup >= 1.2 => format!(
+            " CPython's threads too: {} over its loop (bz2 lets go of the GIL).",
+            format::times(speedup)
+        ),
+        Some(speedup) => format!(" CPython's threads: {} over its loop.", format::times(speedup)),
+        None => " Threads need no copies; the processes copy every byte twice.".to_string(),
+    };
     lesson.notice(&format!(
-        "Every request came back identical to the book in all three versions. Decompression is \
-         pure computation, so both kinds of worker can use a core each: {} with threads, {} with \
-         processes {here}. Without a GIL, Rust's threads need no copies; the processes copy every \
-         byte twice.",
+        "Decompression is pure computation, so both kinds of worker can use a core each: {} with \
+         threads, {} with processes {here}.{threads_in_cpython}",
         speedup(1),
         speedup(2)
     ));
     Ok(())
+}
+
+/// CPython's rows against Rust's, on one line; returns the speedup of CPython's thread pool over
+/// its own loop. Nothing without CPython rows (`added`: sequential, threads, processes).
+fn cpython_rows(lesson: &Lesson, report: &ComparisonReport, added: &[String], n: usize) -> Option<f64> {
+    let [sequential, threads, processes] = added else {
+        return None;
+    };
+    let (rust_threads, rust_processes) = (format!("{n} threads"), format!("{n} processes"));
+    let pairs = [
+        (sequential.as_str(), "sequential"),
+        (threads.as_str(), rust_threads.as_str()),
+        (processes.as_str(), rust_processes.as_str()),
+    ];
+    let ratios = course::python::ratios_quietly(lesson, report, &pairs);
+    if let [sequential, threads, processes] = &ratios[..] {
+        say!(
+            lesson,
+            "  CPython/Rust: sequential {}, on {n} threads {}, on {n} processes {}.",
+            format::times(sequential.ratio),
+            format::times(threads.ratio),
+            format::times(processes.ratio)
+        );
+    }
+    let (loop_row, threads_row) = (report.row(&added[0])?, report.row(&added[1])?);
+    Some(loop_row.median_s / threads_row.median_s.max(f64::MIN_POSITIVE))
 }
 
 /// `work`, timed.
