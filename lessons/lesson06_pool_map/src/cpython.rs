@@ -97,8 +97,8 @@ pub struct PerIteration {
 }
 
 /// Prints the comparison of Rust and CPython on the scaled numbers as one compact table, Rust
-/// and CPython side by side (one after another, per iteration, on a pool), with CPython/Rust,
-/// and returns the per-iteration costs. `pairs`: CPython's sequential and pool rows, each with
+/// and CPython side by side (one after another, per iteration; on a pool, in all), with
+/// CPython/Rust, and returns the per-iteration costs. `pairs`: CPython's sequential and pool rows, each with
 /// Rust's.
 pub fn show_scaled(
     lesson: &Lesson,
@@ -123,14 +123,9 @@ pub fn show_scaled(
         format::count(scaled.iterations)
     );
     let mut table = Table::new(&[workload.as_str(), "Rust", interpreter, "CPython/Rust"]);
+    // One after another, the time per iteration says it all: the whole is iterations × that.
     table.row([
-        "one after another".to_string(),
-        format::seconds(rust.median_s),
-        format::seconds(python.median_s),
-        ratio(&python.name),
-    ]);
-    table.row([
-        "  per iteration".to_string(),
+        "one after another, per iteration".to_string(),
         format::seconds(per_iteration(rust.median_s)),
         format::seconds(per_iteration(python.median_s)),
         ratio(&python.name),
@@ -138,7 +133,7 @@ pub fn show_scaled(
     if let (Some(python_pool), Some(rust_pool)) = (python_pool, rust_pool) {
         table.row([
             format!(
-                "on {} processes ({}, {})",
+                "on {} processes ({}, {}), in all",
                 python_pool.workers,
                 rust_pool.name,
                 python_pool.name.trim_start_matches("CPython: ")
