@@ -3,12 +3,15 @@
 //! file), compressed at the same level, decompressed for as many requests one after another, on
 //! a `ThreadPoolExecutor` and on a `ProcessPoolExecutor`. Its answer is the number of books it
 //! got back, their length and their CRC-32, checked against Rust's book before its rows join
-//! section 2's comparison.
+//! Rust's in a comparison of both (recorded in `--json`), shown as one table: each of Rust's
+//! three versions beside the lecture's, with CPython/Rust.
 
 use crate::Params;
 use crate::answers::Unpacked;
 use course::Lesson;
-use course::python::Twin;
+use course::python::{Python, Twin};
+use course::table::Table;
+use course::timing::{Comparison, ComparisonReport, Runs, format};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -42,6 +45,72 @@ pub fn decompress_in_cpython(lesson: &Lesson, p: &Params) -> Option<Twin> {
     let timeout = Duration::from_secs(60) + Duration::from_millis(300 * output_mb);
     p.python
         .run(lesson, course::python_twin!("parallel_bzip2.py"), args, timeout)
+}
+
+/// Rust's rows of `rust` (sequential, threads, processes) and the twin's beside them in one
+/// comparison, recorded for `--json` once the twin's books are Rust's `expected` (else one
+/// warning line and nothing), printed as one table with CPython/Rust. Returns the speedup of
+/// CPython's thread pool over its own loop.
+pub fn beside_rust(
+    lesson: &Lesson,
+    python: &Python,
+    twin: &Twin,
+    rust: &ComparisonReport,
+    expected: &Unpacked,
+    book: &[u8],
+) -> anyhow::Result<Option<f64>> {
+    let mut beside = Comparison::new(format!("{}, Rust and CPython", rust.workload));
+    for row in &rust.rows {
+        let added = beside.add_measured(&row.name, row.workers, vec![*expected], Runs::from(row.median));
+        if !row.same_algorithm {
+            added.other_algorithm();
+        }
+    }
+    let added = python.add_rows(lesson, &mut beside, twin, "decompress", expected, |value| {
+        unpacked(value, book)
+    });
+    if added.len() != rust.rows.len() {
+        return Ok(None);
+    }
+    let report = lesson.compare_quietly(beside)?;
+    let pairs: Vec<(&str, &str)> = added
+        .iter()
+        .zip(&rust.rows)
+        .map(|(python, rust)| (python.as_str(), rust.name.as_str()))
+        .collect();
+    let ratios = course::python::ratios_quietly(lesson, &report, &pairs);
+    let interpreter = python.label();
+    let mut table = Table::new(&[
+        "Rust · the lecture's Python",
+        "Rust",
+        "cores",
+        &interpreter,
+        "cores",
+        "CPython/Rust",
+    ]);
+    for ((python_name, rust_name), ratio) in pairs.iter().zip(&ratios) {
+        let (Some(python), Some(rust)) = (report.row(python_name), report.row(rust_name)) else {
+            continue;
+        };
+        let python_name = python_name.trim_start_matches("CPython: ");
+        table.row([
+            if python_name == *rust_name {
+                python_name.to_string()
+            } else {
+                format!("{rust_name} · {python_name}")
+            },
+            format::seconds(rust.median_s),
+            format!("{:.2}", rust.cores_used),
+            format::seconds(python.median_s),
+            format!("{:.2}", python.cores_used),
+            format::times(ratio.ratio),
+        ]);
+    }
+    lesson.table(&table);
+    let (loop_row, threads_row) = (report.row(&added[0]), report.row(&added[1]));
+    Ok(loop_row
+        .zip(threads_row)
+        .map(|(one, threads)| one.median_s / threads.median_s.max(f64::MIN_POSITIVE)))
 }
 
 /// What a twin's variant computed, as Rust counts it: every book it got back is the book when

@@ -8,7 +8,7 @@ use crate::parallel_bzip2::{
     Reply, decompress_on_process_pool, decompress_on_threads, decompress_sequential, start_decompress_pool,
 };
 use crate::pool_timing::measured_on;
-use course::timing::{self, Comparison, ComparisonReport, Measurement, format};
+use course::timing::{self, Comparison, Measurement, format};
 use course::{Lesson, say};
 use std::time::Duration;
 
@@ -43,17 +43,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         measured_on(&mut pool, |pool| decompress_on_process_pool(&requests, pool)).map(summed)
     })?;
     pool.shutdown()?;
-    // The lecture's Python on the same book and requests, its books checked against Rust's.
-    let twin = cpython::decompress_in_cpython(lesson, p);
-    let added = match (&twin, &sequential) {
-        (Some(twin), Some(expected)) => {
-            p.python
-                .add_rows(lesson, &mut comparison, twin, "decompress", expected, |value| {
-                    cpython::unpacked(value, book)
-                })
-        }
-        _ => Vec::new(),
-    };
     let report = lesson.compare(comparison)?;
     let identical = sequential.map_or(0, |unpacked| unpacked.identical);
     anyhow::ensure!(
@@ -66,9 +55,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let mut rates = Vec::new();
     for row in &report.rows {
         let rate = format::throughput(total_out, Duration::from_secs_f64(row.median_s));
-        if !added.contains(&row.name) {
-            rates.push(format!("{} {rate}", row.name));
-        }
+        rates.push(format!("{} {rate}", row.name));
         throughput.insert(
             row.name.clone(),
             (total_out as f64 / row.median_s.max(1e-12) / 1e6).into(),
@@ -82,7 +69,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         format::plural(n as u64, "worker process"),
         format::duration(starting.wall)
     );
-    let cpython_threads = cpython_rows(lesson, &report, &added, n);
+    // The lecture's Python on the same book and requests, its books checked against Rust's.
+    let cpython_threads = match (cpython::decompress_in_cpython(lesson, p), &sequential) {
+        (Some(twin), Some(expected)) => cpython::beside_rust(lesson, &p.python, &twin, &report, expected, book)?,
+        _ => None,
+    };
     p.pool_time = Some(pool_row.median.wall);
     lesson.figure("requests_identical_to_book", identical);
     lesson.figure("decompressed_bytes", total_out);
@@ -110,32 +101,6 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         speedup(2)
     ));
     Ok(())
-}
-
-/// CPython's rows against Rust's, on one line; returns the speedup of CPython's thread pool over
-/// its own loop. Nothing without CPython rows (`added`: sequential, threads, processes).
-fn cpython_rows(lesson: &Lesson, report: &ComparisonReport, added: &[String], n: usize) -> Option<f64> {
-    let [sequential, threads, processes] = added else {
-        return None;
-    };
-    let (rust_threads, rust_processes) = (format!("{n} threads"), format!("{n} processes"));
-    let pairs = [
-        (sequential.as_str(), "sequential"),
-        (threads.as_str(), rust_threads.as_str()),
-        (processes.as_str(), rust_processes.as_str()),
-    ];
-    let ratios = course::python::ratios_quietly(lesson, report, &pairs);
-    if let [sequential, threads, processes] = &ratios[..] {
-        say!(
-            lesson,
-            "  CPython/Rust: sequential {}, on {n} threads {}, on {n} processes {}.",
-            format::times(sequential.ratio),
-            format::times(threads.ratio),
-            format::times(processes.ratio)
-        );
-    }
-    let (loop_row, threads_row) = (report.row(&added[0])?, report.row(&added[1])?);
-    Some(loop_row.median_s / threads_row.median_s.max(f64::MIN_POSITIVE))
 }
 
 /// `work`, timed.
