@@ -27,7 +27,7 @@
 //! Then this file (the flags and the sections in order), then `src/sections/`, one file per
 //! section. The harness lives apart: `costs.rs` (workers created and kept alive to measure
 //! them), `observe.rs` (what `/proc` says), `lines.rs` (reading torn lines), `sweep.rs`
-//! (section 5's sizes), `room.rs` (how many threads and processes the machine allows);
+//! (section 5's sizes), `room.rs` (one warning for what the machine's limits cut);
 //! `cpython.rs` runs the notebook's examples on the machine's CPython (`python/threads.py`).
 
 mod costs;
@@ -43,6 +43,7 @@ mod word_count;
 
 use clap::Parser;
 use course::Section;
+use course::limits;
 use sections::*;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -110,8 +111,6 @@ fn main() -> ExitCode {
     costs::since_start();
     let args: Args = course::parse_args();
     course::run(course::info!("Threads"), &args.common, &args, |lesson| {
-        // While this is the only thread: asking the interpreter what it is starts two more.
-        room::share_one_allocator_arena(lesson);
         let python = course::python::Python::find(lesson, &args.python);
         let mut params = Params {
             unit: args
@@ -126,7 +125,11 @@ fn main() -> ExitCode {
             twin: None,
         };
         // Section 2's writers, all alive at once: fewer where the machine allows fewer threads.
-        params.threads = room::at_most(lesson, params.threads, "writer threads", room::for_threads())?;
+        params.threads = lesson.at_most(
+            params.threads,
+            "writer threads",
+            limits::room_for_threads(limits::DEFAULT_STACK),
+        )?;
         lesson.param("unit_ms", params.unit.as_millis() as u64);
         lesson.param("samples", params.samples);
         lesson.param("live", params.live);

@@ -6,6 +6,7 @@ use crate::cpython;
 use crate::observe::{self, Memory};
 use crate::{Params, room, threads};
 use course::children;
+use course::limits;
 use course::table::Table;
 use course::timing::{Comparison, Latencies, format};
 use course::{Lesson, say};
@@ -26,10 +27,10 @@ fn create_and_join(
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let samples = p.samples;
     // Everything of section 4's memory half is alive at once: as many as the machine allows.
-    let (threads, thread_limit) = room::fit(p.live, "threads", room::for_threads())?;
-    let (forked, process_limit) = room::fit(p.live, "processes", room::for_processes())?;
+    let (threads, thread_limit) = limits::fit(p.live, "threads", limits::room_for_threads(limits::DEFAULT_STACK))?;
+    let (forked, process_limit) = limits::fit(p.live, "processes", limits::room_for_processes())?;
     // Each copy of `cat` also keeps a pipe to it open.
-    let (programs, file_limit) = room::fit(forked, "programs", room::for_open_files())?;
+    let (programs, file_limit) = limits::fit(forked, "programs", limits::room_for_open_files())?;
     room::warn_fewer(
         lesson,
         p.live,

@@ -1,10 +1,11 @@
 //! Section 5: the notebook's thread-per-string word count, and the string size from which a
 //! thread per string starts to pay.
 
+use crate::Params;
 use crate::sweep::{SweepPoint, first_size_that_keeps_paying};
 use crate::word_count::{count_in_shares, count_per_core, count_sequential, count_thread_per_string};
-use crate::{Params, room};
 use course::chart::Plot;
+use course::limits;
 use course::timing::{Comparison, format};
 use course::{Lesson, say};
 use std::io;
@@ -24,7 +25,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let strings = seed_strings();
     // A thread per string may have every string's thread alive at once: left out when the
     // machine would refuse that many.
-    let room = room::for_threads();
+    let room = limits::room_for_threads(limits::DEFAULT_STACK);
     let per_string = match &room {
         Some((room, limit)) if (*room as usize) < strings.len() + 4 => {
             lesson.warn(&format!(
@@ -35,7 +36,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         }
         _ => true,
     };
-    let per_core_threads = room::at_most(lesson, cores, "threads for 'per core'", room)?;
+    let per_core_threads = lesson.at_most(cores, "threads for 'per core'", room)?;
     say!(
         lesson,
         "  The notebook's {} short strings ({SEED_WORD_COUNT} words), counted three ways:",
