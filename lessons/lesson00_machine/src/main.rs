@@ -16,13 +16,12 @@
 //! Read first: src/cores.rs, then src/resources.rs, then src/concurrency.rs
 //!
 //! Then this file (the flags and the sections in order), then `src/sections/`, one file per
-//! section. `thread_room.rs` is harness: how many threads the machine lets the lesson start.
+//! section.
 
 mod concurrency;
 mod cores;
 mod resources;
 mod sections;
-mod thread_room;
 
 use clap::Parser;
 use course::Section;

@@ -3,7 +3,7 @@
 
 use crate::Params;
 use crate::concurrency::{busy_task, run_sequential, run_threaded};
-use crate::thread_room::threads_that_fit;
+use course::limits::{DEFAULT_STACK, room_for_threads};
 use course::timing::{Comparison, format};
 use course::{Lesson, say};
 
@@ -47,7 +47,11 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     say!(lesson);
     let cores = lesson.machine().logical_cores;
     // Twice as many threads as asked for, where the machine lets the lesson start them.
-    let room = threads_that_fit(lesson, 2 * p.n_threads, "the CPU-bound tasks")?;
+    let room = lesson.at_most(
+        2 * p.n_threads,
+        "threads for the CPU-bound tasks",
+        room_for_threads(DEFAULT_STACK),
+    )?;
     let n_threads = p.n_threads.min(room);
     let more = (room > n_threads).then_some(room);
     let n_tasks = 4 * p.n_threads;

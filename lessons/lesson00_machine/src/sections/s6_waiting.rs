@@ -4,7 +4,7 @@
 use crate::Params;
 use crate::concurrency::{run_sequential, run_threaded, waiting_task};
 use crate::sections::s5_concurrency_and_parallelism::threads;
-use crate::thread_room::threads_that_fit;
+use course::limits::{DEFAULT_STACK, room_for_threads};
 use course::timing::{Comparison, format};
 use course::{Lesson, say};
 
@@ -20,7 +20,11 @@ impl std::fmt::Display for Waited {
 
 pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     let (n_tasks, wait) = (p.io_tasks, p.io_wait);
-    let n_threads = threads_that_fit(lesson, n_tasks, "the waiting tasks")?;
+    let n_threads = lesson.at_most(
+        n_tasks,
+        "threads for the waiting tasks",
+        room_for_threads(DEFAULT_STACK),
+    )?;
     let cores = lesson.machine().logical_cores;
     let task = |_: usize| waiting_task(wait);
     let workload = format!("waiting tasks: {n_tasks} × a {} wait", format::duration(wait));
