@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 use timing::format;
-use timing::{Comparison, ComparisonReport, Latencies};
+use timing::{Comparison, ComparisonReport, Latencies, VariantRow};
 
 /// Which lesson this is.
 #[derive(Clone, Copy, Debug)]
@@ -574,12 +574,21 @@ impl Lesson {
             style::green("✓"),
             report.answer
         ));
-        for row in report.rows.iter().filter(|row| row.disturbed.is_some()) {
-            self.say(style::yellow(&format!(
-                "  ⚠ disturbed: {}: {}",
-                row.name,
-                row.disturbed.as_deref().unwrap_or_default()
-            )));
+        // One line for every disturbed row (each row's own reason is in --json): a busy machine
+        // must not push a section off the screen.
+        let disturbed: Vec<&VariantRow> = report.rows.iter().filter(|row| row.disturbed.is_some()).collect();
+        if let Some(first) = disturbed.first() {
+            let reason = first.disturbed.as_deref().unwrap_or_default();
+            let line = if disturbed.len() == 1 {
+                format!("  ⚠ disturbed: {}: {reason}", first.name)
+            } else {
+                let names: Vec<&str> = disturbed.iter().map(|row| row.name.as_str()).collect();
+                format!(
+                    "  ⚠ disturbed: {} (the first: {reason}; each row's reason is in --json)",
+                    names.join(", ")
+                )
+            };
+            self.say(style::yellow(&line));
         }
     }
 
