@@ -45,6 +45,7 @@ mod sections;
 
 use clap::Parser;
 use course::Section;
+use course::limits;
 use sections::*;
 use std::process::ExitCode;
 use workloads::seed::SEED_NUMBERS;
@@ -126,7 +127,17 @@ fn main() -> ExitCode {
             args.numbers.clone()
         };
         let mut params = Params {
-            n_workers: pools::workers_that_fit(lesson, args.workers.unwrap_or(lesson.machine().logical_cores))?,
+            // Per worker a section keeps a worker process, a rayon thread and a thread of its own
+            // pool alive at once (three tasks, two thread stacks here) and two pipe ends open.
+            n_workers: lesson.at_most(
+                args.workers.unwrap_or(lesson.machine().logical_cores),
+                "workers",
+                limits::room_for_workers(limits::PerWorker {
+                    tasks: 3,
+                    threads: 2,
+                    files: 2,
+                }),
+            )?,
             cpython_numbers: cpython::Scaled::of(&numbers, lesson.quick()),
             numbers,
             python: course::python::Python::find(lesson, &args.python),

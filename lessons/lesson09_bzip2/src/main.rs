@@ -27,8 +27,7 @@
 //! section. Apart from them: `codec.rs` (multi-stream files, damage described in words,
 //! fingerprints), `book.rs` (the book, and `--input`), `answers.rs` (what each version
 //! computed, in one line), `pool_timing.rs` (the CPU time of pool workers that outlive a
-//! measurement) and `room.rs` (how many workers the machine's limits let start);
-//! `cpython.rs` runs the lecture's requests on the machine's CPython
+//! measurement); `cpython.rs` runs the lecture's requests on the machine's CPython
 //! (`python/parallel_bzip2.py`).
 
 mod answers;
@@ -37,11 +36,11 @@ mod codec;
 mod cpython;
 mod parallel_bzip2;
 mod pool_timing;
-mod room;
 mod sections;
 
 use clap::Parser;
 use course::Section;
+use course::limits;
 use sections::*;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,7 +145,17 @@ fn main() -> ExitCode {
             seed: lesson.seed(),
             python: course::python::Python::find(lesson, &args.python),
             n_requests,
-            n_workers: room::workers_that_fit(lesson, args.workers.unwrap_or(lesson.machine().logical_cores))?,
+            // Per worker a section keeps a worker process and a thread alive at once (two tasks,
+            // one thread stack here) and two pipe ends open.
+            n_workers: lesson.at_most(
+                args.workers.unwrap_or(lesson.machine().logical_cores),
+                "workers",
+                limits::room_for_workers(limits::PerWorker {
+                    tasks: 2,
+                    threads: 1,
+                    files: 2,
+                }),
+            )?,
             large_bytes: args.large_mb.unwrap_or(lesson.pick(2, 16)) * 1_000_000,
             block_bytes: args.block_kb.unwrap_or(lesson.pick(250, 900)) * 1000,
             level,

@@ -209,9 +209,10 @@ pub fn threads_that_fit_in_address_space(stack: u64) -> Option<u64> {
 }
 
 /// How many threads of `stack` bytes may start here now, and the limit that says so: the
-/// tightest of the task limits and the address space. `None` when nothing limits them.
+/// tightest of the task limits (less [`SPARE`] tasks for everything else) and the address
+/// space. `None` when nothing limits them.
 pub fn room_for_threads(stack: u64) -> Option<(u64, String)> {
-    let tasks = tightest_task_limit().map(|limit| (limit.room(), limit.to_string()));
+    let tasks = tightest_task_limit().map(|limit| (limit.room().saturating_sub(SPARE), limit.to_string()));
     let memory = threads_that_fit_in_address_space(stack).map(|room| {
         let (limit, used) = address_space().unwrap_or_default();
         (
@@ -233,29 +234,57 @@ pub fn room_for_threads(stack: u64) -> Option<(u64, String)> {
 /// How many processes may start here now, and the limit that says so (`None`: nothing limits
 /// them).
 pub fn room_for_processes() -> Option<(u64, String)> {
-    tightest_task_limit().map(|limit| (limit.room(), limit.to_string()))
+    tightest_task_limit().map(|limit| (limit.room().saturating_sub(SPARE), limit.to_string()))
 }
 
 /// How many more files (pipes and sockets included) may be open at once, and the limit.
 pub fn room_for_open_files() -> Option<(u64, String)> {
     let (limit, open) = open_files()?;
     Some((
-        limit.saturating_sub(open),
+        limit.saturating_sub(open).saturating_sub(SPARE),
         format!("the open-file limit (ulimit -n) is {limit}, with {open} open"),
     ))
 }
 
-/// Tasks (or files) left free for whatever else the lesson and the user run meanwhile.
+/// Tasks (or files) left free for whatever else the lesson and the user run meanwhile: the
+/// `room_for_` functions leave them out of the room they give.
 pub const SPARE: u64 = 4;
 
-/// How many of `wanted` fit in `room` (from [`room_for_threads`], [`room_for_processes`] or
-/// [`room_for_open_files`]), keeping [`SPARE`] free: `wanted` with no limit named, or fewer with
-/// the limit that says so. An error names the limit when not even one fits.
+/// What one worker of a lesson keeps alive at once: tasks (its process and threads), thread
+/// stacks in this process, and open files (its pipe ends, its sockets).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerWorker {
+    pub tasks: u64,
+    pub threads: u64,
+    pub files: u64,
+}
+
+/// How many workers that each need `per` may start here now, and the limit that says so: the
+/// tightest of the task limits, the address space and the open files. `None` when nothing
+/// limits them.
+pub fn room_for_workers(per: PerWorker) -> Option<(u64, String)> {
+    let tasks = (per.tasks > 0)
+        .then(|| tightest_task_limit().map(|limit| (limit.room().saturating_sub(SPARE) / per.tasks, limit.to_string())))
+        .flatten();
+    let threads = (per.threads > 0)
+        .then(|| room_for_threads(DEFAULT_STACK).map(|(room, limit)| (room / per.threads, limit)))
+        .flatten();
+    let files = (per.files > 0)
+        .then(|| room_for_open_files().map(|(room, limit)| (room / per.files, limit)))
+        .flatten();
+    [tasks, threads, files]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(room, _)| *room)
+}
+
+/// How many of `wanted` fit in `room` (from a `room_for_` function): `wanted` with no limit
+/// named, or fewer with the limit that says so. An error names the limit when not even one fits.
 pub fn fit(wanted: usize, what: &str, room: Option<(u64, String)>) -> anyhow::Result<(usize, Option<String>)> {
     let Some((room, limit)) = room else {
         return Ok((wanted, None));
     };
-    let fits = room.saturating_sub(SPARE) as usize;
+    let fits = usize::try_from(room).unwrap_or(usize::MAX);
     if fits >= wanted {
         Ok((wanted, None))
     } else if fits == 0 {
@@ -415,20 +444,33 @@ mod tests {
     }
 
     #[test]
-    fn fitting_keeps_a_spare_and_names_the_limit() {
+    fn fitting_names_the_limit() {
         assert_eq!(fit(8, "threads", None).unwrap(), (8, None));
-        let room = || {
-            Some((
-                10,
-                "the per-user process limit (ulimit -u) is 30, with 20 in use".to_string(),
-            ))
-        };
+        let room = || Some((6, "the per-user process limit (ulimit -u) is 30".to_string()));
         let (fits, limit) = fit(8, "threads", room()).unwrap();
         assert_eq!(fits, 6);
         assert!(limit.unwrap().contains("ulimit -u"));
-        assert_eq!(fit(6, "threads", room()).unwrap().0, 6);
-        let none = fit(8, "threads", Some((SPARE, "a limit".to_string()))).unwrap_err();
+        assert_eq!(fit(6, "threads", room()).unwrap(), (6, None));
+        let none = fit(8, "threads", Some((0, "a limit".to_string()))).unwrap_err();
         assert_eq!(none.to_string(), "no room for threads here: a limit");
+    }
+
+    #[test]
+    fn a_worker_that_needs_more_fits_fewer_times() {
+        let one = room_for_workers(PerWorker {
+            tasks: 1,
+            threads: 0,
+            files: 0,
+        });
+        let three = room_for_workers(PerWorker {
+            tasks: 3,
+            threads: 0,
+            files: 0,
+        });
+        if let (Some((one, _)), Some((three, _))) = (one, three) {
+            assert!(three <= one / 3 + 1, "{one} {three}");
+        }
+        assert_eq!(room_for_workers(PerWorker::default()), None);
     }
 
     #[test]

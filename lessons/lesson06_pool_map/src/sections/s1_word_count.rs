@@ -7,7 +7,7 @@ use crate::cpython;
 use crate::pool_map::{
     map_process_pool, map_sequential, map_thread_per_item, map_thread_pool, python_default_chunk, word_count,
 };
-use crate::pools::{limit_on_threads, measured_on, process_pool, room_for_threads, threads_refused};
+use crate::pools::{measured_on, process_pool, room_for_threads, threads_refused};
 use course::timing::{self, Comparison, Measurement, Runs, format};
 use course::{Lesson, say};
 use std::time::Duration;
@@ -47,7 +47,12 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
                 )
             })
             .err()
-            .map(|error| format!("a thread was refused ({error}); {}", limit_on_threads(strings.len()))),
+            .map(|error| {
+                format!(
+                    "a thread was refused ({error}); {}",
+                    course::limits::what_limits_tasks()
+                )
+            }),
     };
     if let Some(why) = left_out {
         lesson.warn(&format!("a thread per string left out: {why}"));
