@@ -54,6 +54,10 @@ pub struct Timed {
     /// more from run to run, so the verdict allows a wider margin.
     #[serde(default)]
     pub contended: bool,
+    /// The work mostly waits (on a server, a timer): the cores kept busy say nothing, and the
+    /// verdict speaks of requests waiting together or one after another.
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 /// The whole document a speed check prints.
@@ -108,7 +112,7 @@ impl Speed {
         reference: impl FnMut() -> A,
         yours: impl FnMut() -> A,
     ) {
-        self.time(function, workload, workers, when_slower, true, reference, yours);
+        self.time(function, workload, workers, when_slower, Kind::Busy, reference, yours);
     }
 
     /// Like [`Speed::compare`], for a reference whose workers wait for each other by design (a
@@ -122,20 +126,52 @@ impl Speed {
         reference: impl FnMut() -> A,
         yours: impl FnMut() -> A,
     ) {
-        self.time(function, workload, workers, when_slower, false, reference, yours);
+        self.time(
+            function,
+            workload,
+            workers,
+            when_slower,
+            Kind::Contended,
+            reference,
+            yours,
+        );
     }
 
-    #[allow(clippy::too_many_arguments)] // the two public doors above name them all
+    /// Like [`Speed::compare`], for work that mostly waits (requests to a slow server): the
+    /// cores kept busy are reported but judge nothing, and the verdict speaks of waits that
+    /// overlap, or do not.
+    pub fn compare_waiting<A: PartialEq + Display>(
+        &mut self,
+        function: &str,
+        workload: String,
+        workers: usize,
+        when_slower: &str,
+        reference: impl FnMut() -> A,
+        yours: impl FnMut() -> A,
+    ) {
+        self.time(
+            function,
+            workload,
+            workers,
+            when_slower,
+            Kind::Waiting,
+            reference,
+            yours,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)] // the public doors above name them all
     fn time<A: PartialEq + Display>(
         &mut self,
         function: &str,
         workload: String,
         workers: usize,
         when_slower: &str,
-        reference_keeps_cores_busy: bool,
+        kind: Kind,
         reference: impl FnMut() -> A,
         yours: impl FnMut() -> A,
     ) {
+        let reference_keeps_cores_busy = kind == Kind::Busy;
         let runs = if self.quick { 1 } else { 5 };
         let (mut reference, mut yours) = (reference, yours);
         // One warm-up each, then the two alternate run by run, so that a machine that gets
@@ -153,6 +189,9 @@ impl Speed {
             your_runs.samples.push(measurement);
         }
         let mut comparison = timing::Comparison::new(workload.clone());
+        if kind == Kind::Waiting {
+            comparison = comparison.waiting();
+        }
         // Both rows are marked serialized: workers that end up taking turns are what the verdict
         // is looking for, not a disturbance to hide; the sentence judges the cores used itself.
         comparison
@@ -174,7 +213,8 @@ impl Speed {
             yours_cores: 0.0,
             disturbed: None,
             mismatch: None,
-            contended: !reference_keeps_cores_busy,
+            contended: kind == Kind::Contended,
+            waiting: kind == Kind::Waiting,
         };
         match comparison.finish() {
             Ok(report) => {
@@ -211,6 +251,17 @@ impl Speed {
         let _ = writeln!(out, "{}", serde_json::to_string(&self.report).unwrap_or_default());
         0
     }
+}
+
+/// What the reference's workers do, which decides how its cores busy are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// They compute: fewer cores busy than workers means a busy machine.
+    Busy,
+    /// They take turns by design (a lock, a GIL).
+    Contended,
+    /// They wait (on a server): they keep no core busy.
+    Waiting,
 }
 
 fn cores() -> usize {

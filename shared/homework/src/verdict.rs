@@ -7,8 +7,8 @@ use timing::format;
 
 /// Within this factor either way, two versions are "about as fast".
 const ABOUT_THE_SAME: f64 = 1.2;
-/// The same where the workers wait for each other by design (a lock, a GIL), whose times vary
-/// far more from run to run.
+/// The same where the workers wait for each other by design (a lock, a GIL), or on a server,
+/// whose times vary far more from run to run.
 const ABOUT_THE_SAME_CONTENDED: f64 = 1.5;
 
 /// The verdict's lines.
@@ -72,13 +72,13 @@ pub fn sentence(timed: &Timed) -> String {
     if let Some(why) = &timed.disturbed {
         return format!("not a fair race this time ({why}); check again when the machine is quieter");
     }
-    let band = if timed.contended {
+    let band = if timed.contended || timed.waiting {
         ABOUT_THE_SAME_CONTENDED
     } else {
         ABOUT_THE_SAME
     };
     if timed.ratio >= band {
-        let fewer = timed.yours_cores < timed.reference_cores * 0.75;
+        let fewer = !timed.waiting && timed.yours_cores < timed.reference_cores * 0.75;
         return if fewer {
             format!(
                 "yours is faster ({ratio} the reference) while keeping fewer cores busy ({} against {}): \
@@ -92,6 +92,14 @@ pub fn sentence(timed: &Timed) -> String {
     }
     if timed.ratio > 1.0 / band {
         return format!("about as fast as the reference ({ratio})");
+    }
+    if timed.waiting {
+        // Waiting keeps no core busy, so the cores say nothing: the time is the waits.
+        return format!(
+            "yours is {ratio} the reference: its waits overlap less, so more of them happen one after \
+             another ({})",
+            timed.when_slower
+        );
     }
     let parallel_reference = timed.reference_cores >= 1.3;
     if parallel_reference && timed.yours_cores < timed.reference_cores * 0.7 {
@@ -129,6 +137,7 @@ mod tests {
             disturbed: None,
             mismatch: None,
             contended: false,
+            waiting: false,
         }
     }
 
@@ -144,5 +153,9 @@ mod tests {
         let mut busy = timed(0.4, 1.0, 2.0);
         busy.disturbed = Some("the machine was busy".into());
         assert!(sentence(&busy).starts_with("not a fair race"));
+        let mut waits = timed(0.15, 0.05, 0.1);
+        waits.waiting = true;
+        let waits = sentence(&waits);
+        assert!(waits.contains("one after") && waits.contains("0.150×"), "{waits}");
     }
 }
