@@ -138,6 +138,25 @@ const EXERCISES: &[About] = &[
         ],
     },
     About {
+        lesson: "lesson07_io_bound",
+        hints: [
+            "A request is nearly all waiting, so n workers wait on the server together: each free worker takes \
+             the next index from the shared queue in one indivisible step, and holds nothing another worker needs \
+             while it waits. A slow login then holds up nobody.",
+            "In fetch_all_with_pool: n_workers threads inside std::thread::scope, spawned before any join. Each \
+             loops: take an index with next_login.fetch_add(1, Relaxed), stop past the end, fetch_user, keep \
+             (index, result) in a Vec of its own, returned from the thread.",
+            "let take = || { let i = next_login.fetch_add(1, Ordering::Relaxed); logins.get(i).map(|login| (i, \
+             login)) }; — each worker: let mut done = Vec::new(); while let Some((i, login)) = take() { \
+             done.push((i, fetch_user(server, login, timeout))); } done — after the joins: slots[i] = \
+             Some(result) for every pair, then slots.into_iter().map(Option::unwrap).collect().",
+        ],
+        differs: [
+            "Its workers take indices with one fetch_add each, so no two take the same login and none waits behind another.",
+            "No lock at all: each worker's results stay its own until join, then go to their logins' slots.",
+        ],
+    },
+    About {
         lesson: "lesson09_bzip2",
         hints: [
             "Blocks are independent, so a few threads can share them out as they go: whoever is free takes the \

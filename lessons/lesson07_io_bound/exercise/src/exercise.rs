@@ -5,23 +5,27 @@
 //! spends nearly all its time waiting.
 //! Now build that pool yourself. Complete `fetch_all_with_pool` so that:
 //! - `n_workers` threads fetch at the same time, never more: each worker takes the next login
-//!   from one shared queue as soon as it is free, so a worker stuck on a slow login holds up no
-//!   login but its own (no fixed share of the logins per worker);
-//! - every login is requested exactly once (one `fetch_user` per login, no retries);
+//!   from the shared queue `next_login` as soon as it is free, so a worker stuck on a slow login
+//!   holds up no login but its own (no fixed share of the logins per worker, no waves);
+//! - every login is taken by exactly one worker and requested exactly once (one `fetch_user`
+//!   per login, no retries);
+//! - a worker holds nothing that another needs while it waits on the server: no lock is held
+//!   across a `fetch_user`;
 //! - the results come back in the order of `logins`: result `i` belongs to `logins[i]`,
 //!   whatever order the replies arrived in;
 //! - a failure (a `503` from the server, no reply within `timeout`) is that login's result,
 //!   an `Err`, and the other logins carry on;
 //! - every worker has stopped when the function returns.
 //!
-//! Hints: `std::thread::scope` lets the workers borrow `logins`, and joins every one of them
-//! before it returns. The shared queue can be as small as an `AtomicUsize` holding the next
-//! index to take: `fetch_add(1, ...)` hands each index to exactly one worker, and a worker
-//! whose index is past the end stops. Collect `(index, result)` pairs (each worker can return
-//! its own from the thread, or send them over a `std::sync::mpsc` channel), then put each
-//! result in its index's slot.
+//! The queue is handed to you: `next_login` is the index of the next login nobody has taken
+//! yet, at 0. It is an `AtomicUsize` (`src/queue.rs`) with the same methods, which the checks
+//! watch as your workers take logins from it.
+//!
+//! Check your work with `cargo homework 07`; stuck, `cargo homework hint 07` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stub below is filled in
 
+use crate::NextLogin;
 use slowserver::{FetchError, UserRecord, fetch_user};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,13 +40,14 @@ pub fn fetch_all_sequentially(server: SocketAddr, logins: &[String], timeout: Du
     logins.iter().map(|login| fetch_user(server, login, timeout)).collect()
 }
 
-/// The same requests, made by `n_workers` threads (at least 1) that take logins from one
-/// shared queue (the lecture's `users_info_thr`); the results in the order of `logins`.
+/// The same requests, made by `n_workers` threads (at least 1) that take logins from the shared
+/// queue `next_login` (the lecture's `users_info_thr`); the results in the order of `logins`.
 pub fn fetch_all_with_pool(
     server: SocketAddr,
     logins: &[String],
     n_workers: usize,
     timeout: Duration,
+    next_login: &NextLogin,
 ) -> Vec<FetchResult> {
-    todo!("start n_workers threads that take logins from one shared queue, and put each result in its login's place")
+    todo!("start n_workers threads that take logins from next_login, and put each result in its login's place")
 }

@@ -2,9 +2,10 @@
 //!
 //! The reference solution.
 
+use crate::NextLogin;
 use slowserver::{FetchError, UserRecord, fetch_user};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// One login's outcome: its record, or why there is none.
@@ -17,13 +18,14 @@ pub fn fetch_all_sequentially(server: SocketAddr, logins: &[String], timeout: Du
     logins.iter().map(|login| fetch_user(server, login, timeout)).collect()
 }
 
-/// The same requests, made by `n_workers` threads (at least 1) that take logins from one
-/// shared queue (the lecture's `users_info_thr`); the results in the order of `logins`.
+/// The same requests, made by `n_workers` threads (at least 1) that take logins from the shared
+/// queue `next_login` (the lecture's `users_info_thr`); the results in the order of `logins`.
 pub fn fetch_all_with_pool(
     server: SocketAddr,
     logins: &[String],
     n_workers: usize,
     timeout: Duration,
+    next_login: &NextLogin,
 ) -> Vec<FetchResult> {
     assert!(n_workers >= 1, "a pool needs at least one worker");
     // The queue is the index of the next login nobody has taken yet. `fetch_add` reads and
@@ -31,7 +33,6 @@ pub fn fetch_all_with_pool(
     // fetched twice or skipped. Relaxed is enough: the counter hands out numbers and publishes
     // no other data (the logins are only read, and each result travels back through `join`,
     // which makes everything its thread wrote visible).
-    let next_login = AtomicUsize::new(0);
     let take_next = || {
         let index = next_login.fetch_add(1, Ordering::Relaxed);
         logins.get(index).map(|login| (index, login))
@@ -48,6 +49,7 @@ pub fn fetch_all_with_pool(
                     // queue is empty, so the scope below can join it.
                     while let Some((index, login)) = take_next() {
                         // A failure is this login's result; the worker carries on with the next.
+                        // Nothing is locked here: the results stay the worker's own until join.
                         done.push((index, fetch_user(server, login, timeout)));
                     }
                     done
