@@ -157,6 +157,25 @@ const EXERCISES: &[About] = &[
         ],
     },
     About {
+        lesson: "lesson08_async",
+        hints: [
+            "On one thread, waiting is free: one task per login, all spawned before any is awaited, each awaiting \
+             its own request with its own timeout. The runtime polls whichever is ready; dropping a JoinSet \
+             aborts whatever is still running.",
+            "In fetch_all_concurrently: a JoinSet; for each (index, login), spawn a task that owns a clone of the \
+             login and returns (index, result). The timeout goes inside the task, around fetch_user_async. \
+             Then join_next until it gives None.",
+            "tasks.spawn(async move { let result = match tokio::time::timeout(timeout, fetch_user_async(server, \
+             &login)).await { Ok(result) => result, Err(_) => Err(FetchError::TimedOut { after: timeout }) }; \
+             (index, result) }); — and while let Some(done) = tasks.join_next().await { let (i, r) = \
+             done.unwrap(); slots[i] = Some(r); }",
+        ],
+        differs: [
+            "Each task starts its own timeout when it makes its request, so a task that got the thread late keeps all its time.",
+            "The tasks live in a JoinSet owned by the fetch: a caller that drops the fetch aborts every request.",
+        ],
+    },
+    About {
         lesson: "lesson09_bzip2",
         hints: [
             "Blocks are independent, so a few threads can share them out as they go: whoever is free takes the \

@@ -3,26 +3,23 @@
 //! Lesson 08 held thousands of waiting connections on one thread: each connection is a task,
 //! and the thread runs an event loop that polls whichever task can make progress. Here each
 //! task fetches with `fetch_user_async`: one HTTP GET with hyper's async client, driven by the
-//! task that awaits it (nothing else is spawned). Now write
-//! such a fetch. Complete `fetch_all_concurrently` so that, on tokio's current-thread runtime:
+//! task that awaits it (nothing else is spawned). Now write such a fetch. Complete
+//! `fetch_all_concurrently` so that, on tokio's current-thread runtime:
 //! - every login's request is in flight at the same time: start them all before waiting for
 //!   any of them;
 //! - it needs no other thread: fetch with `fetch_user_async`, never with the blocking
 //!   `fetch_user`, `spawn_blocking` or `std::thread`;
 //! - every login is requested exactly once, and result `i` belongs to `logins[i]`, whatever
 //!   order the replies came in;
-//! - each request has a timeout of its own: a request with no reply within `timeout` fails with
-//!   `FetchError::TimedOut { after: timeout }`, that request alone; a `503` is that login's
-//!   `Err` too; the other logins carry on;
+//! - each request has a timeout of its own, counted from the moment its task starts it: a
+//!   request with no reply within `timeout` fails with `FetchError::TimedOut { after: timeout }`,
+//!   that request alone, even when its task got its first turn on the thread late; a `503` is
+//!   that login's `Err` too; the other logins carry on;
 //! - a caller that gives up on the fetch (drops its future, as an outer timeout does) leaves
 //!   no request behind: every task goes with it.
 //!
-//! Hints: `tokio::task::JoinSet` runs one task per login, and aborts every task still running
-//! when it is dropped (a dropped `tokio::spawn` handle, by contrast, lets its task run on). A
-//! spawned task must own what it uses: give it its index and a clone of its login.
-//! `tokio::time::timeout(timeout, fetch_user_async(server, &login))` gives up on one request,
-//! as `fetch_all_one_by_one` below shows. `join_next` hands back tasks in the order they
-//! finish: put each result in its index's slot.
+//! Check your work with `cargo homework 08`; stuck, `cargo homework hint 08` gives a hint, one
+//! step at a time.
 #![allow(unused_variables)] // until the stub below is filled in
 
 use slowserver::{FetchError, UserRecord, fetch_user_async};

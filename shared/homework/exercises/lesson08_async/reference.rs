@@ -49,7 +49,9 @@ pub async fn fetch_all_concurrently(server: SocketAddr, logins: &[String], timeo
 /// One request that gives up after `timeout`. The timeout is per request: a hung login fails
 /// alone, while the other requests keep their own time.
 async fn fetch_with_timeout(server: SocketAddr, login: &str, timeout: Duration) -> FetchResult {
-    // When the timeout fires first, the request's future is dropped, closing its connection.
+    // The clock starts here, when the task first runs and makes its request: a task whose first
+    // turn on the thread came late still has all its time. When the timeout fires first, the
+    // request's future is dropped, closing its connection.
     match tokio::time::timeout(timeout, fetch_user_async(server, login)).await {
         Ok(result) => result,
         Err(_elapsed) => Err(FetchError::TimedOut { after: timeout }),
