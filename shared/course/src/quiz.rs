@@ -155,7 +155,11 @@ pub fn run(info: Info, common: &CommonArgs, args: &QuizArgs, make: impl FnOnce(&
             });
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&document).unwrap_or_default());
         } else {
-            let _ = writeln!(out, "\n{}", style::bold(&format!("{header}: {} of {} right", checked.right, checked.asked)));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                style::bold(&format!("{header}: {} of {} right", checked.right, checked.asked))
+            );
         }
         return ExitCode::SUCCESS;
     }
@@ -237,7 +241,11 @@ pub fn check(
         if !quiet {
             let _ = writeln!(out);
             for (i, text) in question.setup.iter().enumerate() {
-                let lead = if i == 0 { format!("Q{}.", number + 1) } else { String::new() };
+                let lead = if i == 0 {
+                    format!("Q{}.", number + 1)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(out, "{}", format!("{lead:<4}{text}").trim_end());
             }
         }
@@ -330,11 +338,9 @@ fn tokens(text: &str) -> (Vec<String>, Vec<(f64, usize)>) {
         if token.is_empty() {
             continue;
         }
-        let unit = ["ms", "s", "x"].into_iter().find_map(|unit| {
-            token
-                .strip_suffix(unit)
-                .filter(|number| number.parse::<f64>().is_ok())
-        });
+        let unit = ["ms", "s", "x"]
+            .into_iter()
+            .find_map(|unit| token.strip_suffix(unit).filter(|number| number.parse::<f64>().is_ok()));
         let number = unit.unwrap_or(token);
         if let Ok(value) = number.parse::<f64>() {
             let decimals = number.split_once('.').map_or(0, |(_, fraction)| fraction.len());
