@@ -262,7 +262,7 @@ impl<A: PartialEq + Display> Comparison<A> {
                 let median = row.runs.median();
                 let median_s = median.wall.as_secs_f64();
                 let speedup = if median_s > 0.0 { baseline_s / median_s } else { 0.0 };
-                let adds_workers = index == 0 || (row.same_algorithm && row.workers as f64 > baseline_workers);
+                let adds_workers = row.same_algorithm && (index == 0 || row.workers as f64 > baseline_workers);
                 let cores_used = median.cores_used();
                 let efficiency = adds_workers.then(|| speedup * baseline_workers / row.workers as f64);
                 let disturbed = if let Some(efficiency) = efficiency
