@@ -10,7 +10,7 @@ use crate::turns::GilStats;
 use anyhow::Context;
 use course::timing::Latencies;
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
@@ -47,7 +47,9 @@ pub fn measure_convoy(setup: &ConvoySetup, requests: usize, seed: u64) -> anyhow
     let gil = setup.switch_interval.map_or_else(Gil::disabled, Gil::new);
     let interpreter = Interpreter::new(gil);
     let in_threads = if setup.in_processes { 0 } else { setup.cpu_neighbours };
-    let (client, server) = UnixStream::pair()?;
+    // A TCP connection over loopback, as the CPython twin's: how long a send takes decides
+    // whether the I/O thread is back before a woken waiter has taken the GIL.
+    let (client, server) = connected_pair()?;
     let stop = AtomicBool::new(false);
     let mut gaps = Rng::new(seed);
     let gaps: Vec<Duration> = (0..requests)
@@ -93,7 +95,7 @@ impl Drop for StopOnDrop<'_> {
 /// The client, outside the interpreter (a remote peer): after each gap, sends a request and
 /// times how long the reply takes. Dropping the socket at the end (or on an error) ends the
 /// server's wait.
-fn ask(mut client: UnixStream, gaps: &[Duration]) -> anyhow::Result<Latencies> {
+fn ask(mut client: TcpStream, gaps: &[Duration]) -> anyhow::Result<Latencies> {
     let mut latencies = Latencies::new();
     let mut reply = [0u8; 8];
     for (index, gap) in gaps.iter().enumerate() {
@@ -106,9 +108,18 @@ fn ask(mut client: UnixStream, gaps: &[Duration]) -> anyhow::Result<Latencies> {
     Ok(latencies)
 }
 
+/// A client and a server end of one TCP connection on 127.0.0.1, on a port the OS picks; the
+/// listener is closed once the server end is accepted.
+fn connected_pair() -> std::io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    Ok((client, server))
+}
+
 /// The server, an interpreter thread: blocks reading each request with the GIL released,
 /// takes the GIL back to handle it (one step), and replies.
-fn serve(interpreter: &Interpreter, thread: usize, mut socket: UnixStream, requests: usize) -> std::io::Result<()> {
+fn serve(interpreter: &Interpreter, thread: usize, mut socket: TcpStream, requests: usize) -> std::io::Result<()> {
     let mut held = interpreter.gil().acquire(thread);
     let mut request = [0u8; 8];
     for _ in 0..requests {

@@ -3,23 +3,23 @@
 //! CPython keeps its objects consistent with one lock instead of a lock per object. This file
 //! builds one and uses it, in lecture order:
 //!
-//! 1. **The lock**, first come, first served: a thread that wants it takes a ticket, and a
-//!    thread that lets go hands it straight to the next ticket, so no thread starves.
-//! 2. **The switch interval**: the first waiter in line waits one interval, then asks the
-//!    holder to drop the GIL; the holder looks between two bytecode steps and lets go.
-//! 3. **Waiting on I/O**: a thread about to block drops the GIL on its own (`release_around`).
+//! 1. **The lock**, first come, first served: a thread that finds the GIL free takes it;
+//!    otherwise it takes a ticket and waits in line.
+//! 2. **The switch interval**: the first in line asks the holder to let go after a whole
+//!    interval of its waiting in which the GIL did not change hands; between two steps the
+//!    holder hands it to the first in line (CPython's forced switching) and queues again.
+//! 3. **Waiting on I/O**: a thread about to block drops the GIL (`release_around`); the first in
+//!    line takes it once awake, unless the thread is back from a short call first (as in CPython).
 //! 4. **CPU-bound threads with and without it**, one signature, and **a process**, which has
 //!    an interpreter, and so a GIL, of its own.
 //!
-//! The interpreter that runs the steps (`interpreter.rs`), the model that predicts who holds
-//! the GIL when (`schedule.rs`) and the bookkeeping of turns (`turns.rs`) are harness.
+//! Harness: the interpreter (`interpreter.rs`), the model (`schedule.rs`), counts (`turns.rs`).
 
-use crate::interpreter::{Interpreter, Op, ThreadReport};
+use crate::interpreter::{Interpreter, Op, Ran, run_threads};
 use crate::turns::Record;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// The lock and its line. [`Gil::disabled`] makes every call do nothing: a free-threaded
@@ -29,18 +29,23 @@ pub struct Gil {
     enabled: bool,
     switch_interval: Duration,
     state: Mutex<State>,
-    /// Signalled whenever the GIL changes hands.
+    /// Signalled whenever the GIL is let go and whenever the line moves.
     turn_changed: Condvar,
     /// CPython's `gil_drop_request`: set by the first waiter, read by the holder between steps.
     drop_request: AtomicBool,
 }
 
-/// Rule 1, first come, first served: a ticket dispenser and a "now serving" sign.
+/// The GIL (held or free, who held it last), and its line: a ticket dispenser, the first in line.
 #[derive(Default)]
 struct State {
+    holder: Option<usize>,
+    last_holder: Option<usize>,
+    /// Handed to the first thread in line (rule 2): nobody else may take it.
+    handed_over: bool,
     next_ticket: u64,
-    now_serving: u64,
-    last_hand_over: Option<Instant>,
+    first_in_line: u64,
+    /// When the GIL last went to another thread (CPython's `switch_number` changing).
+    last_switch: Option<Instant>,
     /// What the GIL counted (turns, waits, hand-overs): harness, see `turns.rs`.
     record: Record,
 }
@@ -48,9 +53,8 @@ struct State {
 impl Gil {
     /// A GIL whose first waiter asks for it after `switch_interval`.
     pub fn new(switch_interval: Duration) -> Self {
-        let enabled = true;
         Gil {
-            enabled,
+            enabled: true,
             switch_interval,
             ..Gil::default()
         }
@@ -63,7 +67,7 @@ impl Gil {
 
     /// Waits for the GIL as interpreter thread `thread`; it is released when the guard drops.
     pub fn acquire(&self, thread: usize) -> Held<'_> {
-        self.take(thread);
+        self.take(thread, None);
         Held { gil: self, thread }
     }
 
@@ -77,52 +81,70 @@ impl Gil {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a ticket and waits for its turn (rule 1); first in line, asks after an interval.
-    fn take(&self, thread: usize) {
+    /// Rule 1: takes the GIL if it is free and nobody waits (or we let it go and nobody took it
+    /// since); otherwise waits in line for it, and asks for it once first in line (rule 2).
+    fn take(&self, thread: usize, locked: Option<MutexGuard<'_, State>>) {
         if !self.enabled {
             return;
         }
         let asked_at = Instant::now();
-        let mut state = self.state();
-        let ticket = state.next_ticket; // take a ticket
-        state.next_ticket += 1;
-        let turns_ahead = ticket - state.now_serving;
-        while state.now_serving != ticket {
-            if ticket != state.now_serving + 1 {
-                state = self.turn_changed.wait(state).unwrap_or_else(|e| e.into_inner());
-                continue; // not first in line: wait for the next hand-over
-            }
-            // Rule 2: first in line since we got here, or since the last hand-over.
-            let since = state.last_hand_over.map_or(asked_at, |at| at.max(asked_at));
-            let mut timeout = (since + self.switch_interval).saturating_duration_since(Instant::now());
-            if timeout.is_zero() {
-                // A whole interval: ask the holder to let go. Relaxed: the flag only calls the
-                // holder to the lock; what is handed over with the GIL is ordered by the mutex.
-                if !self.drop_request.swap(true, Ordering::Relaxed) {
-                    state.record.asked_to_drop();
+        // Rule 2's clock starts now, or for a holder made to let go, once the next one took over.
+        let mut clock = locked.is_none().then_some(asked_at);
+        let mut state = locked.unwrap_or_else(|| self.state());
+        // Turns we wait through: the one in progress, and each that starts.
+        let (switches, in_progress) = (state.record.stats.switches, u64::from(state.holder.is_some()));
+        let free = state.holder.is_none() && !state.handed_over;
+        if !(free && (state.first_in_line == state.next_ticket || state.last_holder == Some(thread))) {
+            let ticket = state.next_ticket; // take a ticket
+            state.next_ticket += 1;
+            while !(state.first_in_line == ticket && state.holder.is_none()) {
+                let switched = state.last_switch.filter(|at| *at > asked_at);
+                clock = clock.or(switched);
+                if ticket != state.first_in_line || clock.is_none() {
+                    state = self.turn_changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                    continue; // not first in line: wait for the line to move
                 }
-                // Look again after an interval: a new holder slow to wake may clear the request.
-                timeout = self.switch_interval;
+                // Rule 2: whole intervals of our clock, but not one in which the GIL changed hands.
+                let (start, now, interval) = (clock.unwrap_or(asked_at), Instant::now(), self.switch_interval);
+                let whole = ((now - start).as_nanos() / interval.as_nanos()) as u32;
+                let quiet = whole > 0 && switched.is_none_or(|at| at <= start + interval * (whole - 1));
+                let mut timeout = (start + interval * (whole + 1)).saturating_duration_since(now);
+                if quiet {
+                    // Ask the holder to let go (Relaxed: the GIL is handed over under the mutex).
+                    if !self.drop_request.swap(true, Ordering::Relaxed) {
+                        state.record.asked_to_drop();
+                    }
+                    timeout = self.switch_interval; // a new holder slow to wake may clear it
+                }
+                let woken = self.turn_changed.wait_timeout(state, timeout);
+                state = woken.unwrap_or_else(|e| e.into_inner()).0;
             }
-            let woken = self.turn_changed.wait_timeout(state, timeout);
-            state = woken.unwrap_or_else(|e| e.into_inner()).0;
+            state.first_in_line += 1; // the line moves: the next thread is first now
+            state.handed_over = false;
+            self.turn_changed.notify_all();
         }
-        // Our turn. A drop request made for us has been served; one made later starts afresh.
+        state.holder = Some(thread); // ours: a drop request made for us has been served
         self.drop_request.store(false, Ordering::Relaxed);
-        state.record.took(thread, turns_ahead, asked_at.elapsed());
+        let waited = state.record.stats.switches - switches + in_progress;
+        state.record.took(thread, waited, asked_at.elapsed());
+        if state.last_holder.is_some_and(|last| last != thread) {
+            state.last_switch = Some(Instant::now());
+        }
     }
 
-    /// Ends the current turn: the next ticket's owner holds the GIL from now on.
-    fn give(&self, thread: usize, forced: bool) {
+    /// Ends the current turn. Asked to let go (`forced`, or a request pending), the holder
+    /// hands the GIL to the first in line (rule 2); otherwise it drops it (rule 3).
+    fn give(&self, thread: usize, forced: bool) -> Option<MutexGuard<'_, State>> {
         if !self.enabled {
-            return;
+            return None;
         }
         let mut state = self.state();
         state.record.gave(thread, forced);
-        state.now_serving += 1; // ← a hand-over, not an unlock: a waiter cannot be overtaken
-        state.last_hand_over = Some(Instant::now());
-        drop(state);
+        (state.holder, state.last_holder) = (None, Some(thread));
+        let asked = forced || self.drop_request.load(Ordering::Relaxed);
+        state.handed_over = asked && state.first_in_line < state.next_ticket; // ← a hand-over
         self.turn_changed.notify_all();
+        Some(state)
     }
 }
 
@@ -133,28 +155,28 @@ pub struct Held<'a> {
 }
 
 impl Held<'_> {
-    /// Between two steps: if a waiter asked for the GIL, let go and queue again behind it.
+    /// Between two steps: if a waiter asked for the GIL, hand it over and queue again behind it
+    /// (Relaxed: a stale `false` only delays the hand-over to the next step boundary).
     pub fn check_drop_request(&mut self) {
-        // Relaxed: a stale `false` only delays the hand-over to the next step boundary.
         if self.gil.drop_request.load(Ordering::Relaxed) {
-            self.gil.give(self.thread, true);
-            self.gil.take(self.thread);
+            let state = self.gil.give(self.thread, true);
+            self.gil.take(self.thread, state); // ← in line before anyone can drop the GIL again
         }
     }
 
     /// Rule 3: runs a blocking call (a sleep, a socket read) with the GIL released, then takes
     /// the GIL back, as CPython's `Py_BEGIN_ALLOW_THREADS` ... `Py_END_ALLOW_THREADS`.
     pub fn release_around<T>(&mut self, blocking: impl FnOnce() -> T) -> T {
-        self.gil.give(self.thread, false);
+        drop(self.gil.give(self.thread, false));
         let result = blocking();
-        self.gil.take(self.thread);
+        self.gil.take(self.thread, None);
         result
     }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        self.gil.give(self.thread, false);
+        drop(self.gil.give(self.thread, false));
     }
 }
 
@@ -176,33 +198,12 @@ pub fn in_own_process(program: &[Op], switch_interval: Duration) -> Ran {
     Ran { threads, interpreter }
 }
 
-/// An interpreter after its threads ran: each thread's report, and the interpreter's counts.
-pub struct Ran {
-    pub threads: Vec<ThreadReport>,
-    pub interpreter: Interpreter,
-}
-
-/// Runs `programs[i]` on thread `i` of `interpreter`. A thread the machine refuses is an
-/// error (the threads already started finish first); a thread's panic is passed on.
-pub fn run_threads(interpreter: Interpreter, programs: &[Vec<Op>]) -> io::Result<Ran> {
-    let threads = thread::scope(|scope| {
-        let mut workers = Vec::with_capacity(programs.len());
-        for (thread, program) in programs.iter().enumerate() {
-            let interpreter = &interpreter;
-            workers.push(thread::Builder::new().spawn_scoped(scope, move || interpreter.run_thread(thread, program))?);
-        }
-        let joined = workers.into_iter().map(|worker| worker.join());
-        let reports = joined.map(|report| report.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        io::Result::Ok(reports.collect())
-    })?;
-    Ok(Ran { threads, interpreter })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::interpreter::checksum_of;
     use std::sync::atomic::AtomicU64;
+    use std::thread;
 
     const MS: Duration = Duration::from_millis(1);
 
@@ -210,7 +211,7 @@ mod tests {
         /// Threads waiting for the GIL right now (the holder not included).
         fn waiting(&self) -> u64 {
             let state = self.state();
-            state.next_ticket.saturating_sub(state.now_serving + 1)
+            state.next_ticket - state.first_in_line
         }
     }
 

@@ -6,11 +6,15 @@
 use crate::gil::{Gil, Held};
 use crate::turns::TurnStats;
 use serde::Serialize;
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread;
 use std::time::Duration;
 
-/// Rounds of arithmetic in one bytecode step: about ten microseconds of work, the stretch of
-/// bytecodes a Python thread runs between two checks for a drop request.
+/// Rounds of arithmetic in one bytecode step: about ten microseconds of work, about as long as
+/// the CPython twin's step of 50 rounds. The holder looks for a drop request between steps;
+/// CPython looks far more often (between bytecodes before 3.10, at calls and backward jumps
+/// since), so the simulation lets go up to one step later.
 pub const ROUNDS_PER_STEP: u64 = 5_000;
 
 /// An instruction of a thread's program.
@@ -72,7 +76,8 @@ impl Interpreter {
     /// Runs one bytecode step with the GIL held (`held`), as `ceval.c`'s loop would.
     pub fn step(&self, held: &mut Held<'_>, index: u64) -> u64 {
         // The step boundary: the one place where a running thread gives up the GIL when a
-        // waiting thread has asked for it (CPython checks its "eval breaker" between bytecodes).
+        // waiting thread has asked for it (CPython checks its "eval breaker" between bytecodes,
+        // since 3.10 at calls and backward jumps).
         held.check_drop_request();
         // Count the threads inside a step. The GIL must keep this at one; without it, another
         // thread inside at the same moment is parallelism, and it is counted. SeqCst puts every
@@ -125,6 +130,28 @@ impl Interpreter {
         report.turns = self.gil.record().turns_of(thread);
         report
     }
+}
+
+/// An interpreter after its threads ran: each thread's report, and the interpreter's counts.
+pub struct Ran {
+    pub threads: Vec<ThreadReport>,
+    pub interpreter: Interpreter,
+}
+
+/// Runs `programs[i]` on thread `i` of `interpreter`. A thread the machine refuses is an
+/// error (the threads already started finish first); a thread's panic is passed on.
+pub fn run_threads(interpreter: Interpreter, programs: &[Vec<Op>]) -> io::Result<Ran> {
+    let threads = thread::scope(|scope| {
+        let mut workers = Vec::with_capacity(programs.len());
+        for (thread, program) in programs.iter().enumerate() {
+            let interpreter = &interpreter;
+            workers.push(thread::Builder::new().spawn_scoped(scope, move || interpreter.run_thread(thread, program))?);
+        }
+        let joined = workers.into_iter().map(|worker| worker.join());
+        let reports = joined.map(|report| report.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        io::Result::Ok(reports.collect())
+    })?;
+    Ok(Ran { threads, interpreter })
 }
 
 /// One bytecode step's work: `ROUNDS_PER_STEP` rounds of a xorshift generator seeded by

@@ -1,8 +1,7 @@
 //! The programs the sections give the interpreter, what every way of running them must
 //! compute, and the checks made on a run: the harness around `gil.rs`'s versions.
 
-use crate::gil::Ran;
-use crate::interpreter::{Op, ThreadReport, xorshift};
+use crate::interpreter::{Op, Ran, ThreadReport, xorshift};
 use crate::turns::GilStats;
 use anyhow::{Context, ensure};
 use std::time::Duration;

@@ -3,13 +3,16 @@
 //! the seed, in whole milliseconds; the student plays the GIL's rules by hand and predicts who
 //! holds it at given moments, how many switches happen and when each thread finishes. Every
 //! answer is read from the lesson's own model (`schedule::simulate`, the one section 1 draws
-//! beside a measured timeline), so the quiz and the lesson can never disagree.
+//! beside a measured timeline), so the quiz and the lesson can never disagree. The quiz plays
+//! it with the simpler of its two clocks (`Clock::SinceLastSwitch`: the first in line asks one
+//! interval after it got there or the GIL last changed hands), which a student can follow on
+//! paper; section 1 and `gil.rs` count CPython's whole intervals (`Clock::Cpython`).
 //!
 //! The numbers come only from the `Rng` handed in, in a fixed order: changing what is drawn,
 //! or in which order, changes every seed's problem, which `tests/quiz.rs` would catch.
 
 use crate::interpreter::Op;
-use crate::schedule::{self, Span, Timeline};
+use crate::schedule::{self, Clock, Span, Timeline};
 use course::quiz::{Question, Quiz};
 use std::time::Duration;
 use workloads::Rng;
@@ -152,7 +155,8 @@ fn three_threads_that_do_both(quiz: &mut Quiz, programs: &[Vec<Op>], interval: u
 }
 
 fn simulate(programs: &[Vec<Op>], interval: u64) -> Timeline {
-    schedule::simulate(programs, Duration::from_millis(interval), STEP)
+    // The quiz's clock, simpler to play by hand than CPython's (see `schedule::Clock`).
+    schedule::simulate(programs, Duration::from_millis(interval), STEP, Clock::SinceLastSwitch)
 }
 
 /// A CPU burst of `milliseconds` steps. The step numbers only seed the interpreter's work,

@@ -7,15 +7,21 @@
 //!    number; the GIL goes to the tickets in order. When the holder lets go, the next ticket's
 //!    owner has it at once (the holder cannot grab it back), so a waiting thread is overtaken
 //!    by nobody and waits at most one turn per thread ahead of it: no thread starves.
-//! 2. **The switch interval.** The waiter at the front of the queue waits one switch interval
-//!    ([`should_ask_to_drop`]) and then asks the holder to drop the GIL. The holder checks for
-//!    that request between two bytecode steps and, if asked, lets go and queues again behind
-//!    everyone. Blocking I/O (a sleep, a socket read) lets go of the GIL without being asked.
+//! 2. **The switch interval.** The waiter at the front of the queue asks the holder to drop the
+//!    GIL ([`should_ask_to_drop`]) at the end of a whole switch interval of its waiting, counted
+//!    from when it joined the line, in which the GIL did not change hands ([`Clock::Cpython`],
+//!    CPython's rule, which `gil.rs` follows). The quiz plays a simpler clock that a student can
+//!    follow on paper: one interval after it got to the front, or after the GIL last changed
+//!    hands ([`Clock::SinceLastSwitch`]). The holder checks for that request between two
+//!    bytecode steps and, if asked, lets go and queues again behind everyone. Blocking I/O (a
+//!    sleep, a socket read) lets go of the GIL without being asked.
 //!
 //! CPython's GIL (since 3.2) uses the same switch interval and drop request; which waiter gets
-//! the GIL next is left to the operating system there, where this lesson makes it explicit.
-//! [`simulate`] runs thread programs under these rules with every step taking exactly
-//! `step_time` and hand-overs taking no time, so the same inputs always give the same
+//! the GIL next is left to the operating system there (in practice, the thread that asked),
+//! where this lesson makes it explicit. [`simulate`] runs thread programs under these rules
+//! with every step taking exactly `step_time` and hand-overs and wake-ups taking no time (so a
+//! thread back from I/O never beats a woken waiter to a dropped GIL here, as it can in
+//! `gil.rs` and in CPython), and the same inputs always give the same
 //! [`Timeline`]: the lesson draws it next to a measured one, and a quiz can ask from it which
 //! thread holds the GIL at a given moment.
 
@@ -59,10 +65,34 @@ impl Tickets {
     }
 }
 
-/// The switch rule: the first waiter in line, there since `front_since`, asks the holder to
-/// drop the GIL once a whole switch interval has passed without a hand-over.
-pub fn should_ask_to_drop(front_since: Duration, now: Duration, switch_interval: Duration) -> bool {
-    now >= front_since + switch_interval
+/// When the first waiter in line asks the holder to drop the GIL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// At the end of a whole switch interval of its waiting, counted from when it joined the
+    /// line, in which the GIL did not change hands: CPython's rule, and `gil.rs`'s.
+    Cpython,
+    /// One switch interval after it got to the front of the line, or after the GIL last
+    /// changed hands: the quiz's rule, simpler to play by hand.
+    SinceLastSwitch,
+}
+
+/// The switch rule: does the first waiter in line, in line since `queued_at`, ask the holder to
+/// drop the GIL at `now`? The GIL last went to another thread at `last_switch`, and was last
+/// handed over or let go at `last_hand_over`.
+pub fn should_ask_to_drop(
+    clock: Clock,
+    queued_at: Duration,
+    (last_switch, last_hand_over): (Duration, Duration),
+    now: Duration,
+    switch_interval: Duration,
+) -> bool {
+    match clock {
+        Clock::SinceLastSwitch => now >= queued_at.max(last_hand_over) + switch_interval,
+        Clock::Cpython => {
+            let whole = (now.saturating_sub(queued_at).as_nanos() / switch_interval.as_nanos().max(1)) as u32;
+            whole > 0 && last_switch <= queued_at + switch_interval * (whole - 1)
+        }
+    }
 }
 
 /// One thread holding the GIL from `start` to `end` (measured from the start of the run).
@@ -108,8 +138,9 @@ impl Timeline {
 }
 
 /// Runs `programs` (one per thread, all starting at time zero and asking for the GIL in
-/// thread order) under the two rules, each bytecode step taking `step_time`.
-pub fn simulate(programs: &[Vec<Op>], switch_interval: Duration, step_time: Duration) -> Timeline {
+/// thread order) under the two rules, each bytecode step taking `step_time`, the first waiter
+/// asking for the GIL by `clock`.
+pub fn simulate(programs: &[Vec<Op>], switch_interval: Duration, step_time: Duration, clock: Clock) -> Timeline {
     #[derive(Clone, Copy, Debug, PartialEq)]
     enum Status {
         /// Queued for the GIL with this ticket, since this time.
@@ -143,6 +174,7 @@ pub fn simulate(programs: &[Vec<Op>], switch_interval: Duration, step_time: Dura
     let mut holder: Option<(usize, Duration)> = None;
     let mut last_holder: Option<usize> = None;
     let mut last_hand_over = Duration::ZERO;
+    let mut last_switch = Duration::ZERO;
     let mut drop_request = false;
 
     let release = |thread: usize,
@@ -190,8 +222,9 @@ pub fn simulate(programs: &[Vec<Op>], switch_interval: Duration, step_time: Dura
             status[thread] = Status::Holding;
             holder = Some((thread, now));
             drop_request = false;
-            if last_holder != Some(thread) {
-                timeline.switches += u64::from(last_holder.is_some());
+            if last_holder.is_some_and(|last| last != thread) {
+                timeline.switches += 1;
+                last_switch = now;
             }
             last_holder = Some(thread);
         }
@@ -238,8 +271,8 @@ pub fn simulate(programs: &[Vec<Op>], switch_interval: Duration, step_time: Dura
                     .iter()
                     .find(|s| matches!(s, Status::Waiting { ticket, .. } if tickets.is_next(*ticket)))
                 {
-                    let front_since = (*queued_at).max(last_hand_over);
-                    if !drop_request && should_ask_to_drop(front_since, now, switch_interval) {
+                    let changes = (last_switch, last_hand_over);
+                    if !drop_request && should_ask_to_drop(clock, *queued_at, changes, now, switch_interval) {
                         drop_request = true;
                         timeline.drop_requests += 1;
                     }
@@ -290,7 +323,7 @@ mod tests {
     #[test]
     fn two_cpu_threads_take_turns_of_one_switch_interval() {
         // 1 ms steps, 5 ms interval, 20 steps each: turns of 5 ms, alternating.
-        let timeline = simulate(&[vec![cpu(20)], vec![cpu(20)]], 5 * MS, MS);
+        let timeline = simulate(&[vec![cpu(20)], vec![cpu(20)]], 5 * MS, MS, Clock::SinceLastSwitch);
         let turns: Vec<(usize, u64, u64)> = timeline
             .spans
             .iter()
@@ -321,7 +354,7 @@ mod tests {
     fn a_thread_back_from_io_waits_one_interval_behind_a_cpu_thread() {
         // T1 sleeps 2 ms, then needs one step; T0 computes for 30 ms.
         let programs = [vec![cpu(30)], vec![Op::Sleep(2 * MS), cpu(1)]];
-        let timeline = simulate(&programs, 5 * MS, MS);
+        let timeline = simulate(&programs, 5 * MS, MS, Clock::SinceLastSwitch);
         // T0 holds from 0 with T1 queued behind it. T1 asks after 5 ms, gets the GIL at 5 and
         // gives it up at once to sleep; it wakes at 7, queues behind T0 again, asks at 12 and
         // runs its step from 12 to 13. T0's 30 steps end at 31.
@@ -332,9 +365,27 @@ mod tests {
     }
 
     #[test]
+    fn cpythons_clock_does_not_count_an_interval_in_which_the_gil_changed_hands() {
+        // T2 joins the line at 0 ms behind T1; T0 goes to sleep at 1 ms and T1 takes the GIL.
+        // CPython's clock counts T2's intervals from 0 ms: 0–2 saw that switch, 2–4 did not,
+        // so T2 asks at 4. The quiz's clock starts again at the switch: T2 asks at 3.
+        let programs = [vec![cpu(1), Op::Sleep(MS), cpu(1)], vec![cpu(6)], vec![cpu(6)]];
+        let cpython = simulate(&programs, 2 * MS, MS, Clock::Cpython);
+        assert_eq!(cpython.holder_at(Duration::from_micros(3_500)), Some(1));
+        assert_eq!(cpython.holder_at(Duration::from_micros(4_500)), Some(2));
+        let quiz = simulate(&programs, 2 * MS, MS, Clock::SinceLastSwitch);
+        assert_eq!(quiz.holder_at(Duration::from_micros(3_500)), Some(2));
+    }
+
+    #[test]
     fn waiters_are_served_first_come_first_served() {
         // Three CPU threads: the GIL goes round in ticket order, 0, 1, 2, 0, 1, 2, ...
-        let timeline = simulate(&[vec![cpu(12)], vec![cpu(12)], vec![cpu(12)]], 4 * MS, MS);
+        let timeline = simulate(
+            &[vec![cpu(12)], vec![cpu(12)], vec![cpu(12)]],
+            4 * MS,
+            MS,
+            Clock::SinceLastSwitch,
+        );
         let order: Vec<usize> = timeline.spans.iter().map(|s| s.thread).collect();
         assert_eq!(order, vec![0, 1, 2, 0, 1, 2, 0, 1, 2]);
     }
@@ -343,7 +394,7 @@ mod tests {
     fn sleeping_threads_overlap_their_waits() {
         // Eight threads that only wait 100 ms: all done after 100 ms, not 800.
         let programs: Vec<Vec<Op>> = (0..8).map(|_| vec![Op::Sleep(100 * MS)]).collect();
-        let timeline = simulate(&programs, 5 * MS, MS);
+        let timeline = simulate(&programs, 5 * MS, MS, Clock::SinceLastSwitch);
         assert_eq!(timeline.end(), 100 * MS);
     }
 
@@ -354,8 +405,11 @@ mod tests {
             vec![Op::Sleep(MS), cpu(11)],
             vec![cpu(2), Op::Sleep(6 * MS), cpu(4)],
         ];
-        let first = simulate(&programs, 2 * MS, Duration::from_micros(700));
-        assert_eq!(first, simulate(&programs, 2 * MS, Duration::from_micros(700)));
+        let first = simulate(&programs, 2 * MS, Duration::from_micros(700), Clock::SinceLastSwitch);
+        assert_eq!(
+            first,
+            simulate(&programs, 2 * MS, Duration::from_micros(700), Clock::SinceLastSwitch)
+        );
         // Every step runs exactly once, inside some turn, and turns never overlap.
         let held: Duration = first.spans.iter().map(|s| s.end - s.start).sum();
         assert_eq!(held, Duration::from_micros(700) * (7 + 9 + 11 + 2 + 4));

@@ -17,9 +17,10 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     say!(
         lesson,
         "  Each thread runs bytecode steps and must hold the GIL (one global lock) for every step. \
-         A thread that waits for the GIL waits one switch interval, then asks the holder to let go; \
-         the holder checks between two steps and lets go. Waiters are served first come, first \
-         served, so nobody starves. A thread about to sleep or read a socket lets go on its own."
+         A waiting thread asks the holder to let go after a whole switch interval in which the \
+         GIL did not change hands; the holder checks between two steps and lets go. Waiters are \
+         served first come, first served, so nobody starves. A thread about to sleep or read a \
+         socket drops the GIL on its own."
     );
     // What one step costs here, so that the model below runs on this machine's clock.
     let mut index = 0;
@@ -44,7 +45,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
             Op::compute(2 * steps_each + 2, 1),
         ],
     ];
-    let model = schedule::simulate(&programs, switch_interval, step_time);
+    let model = schedule::simulate(&programs, switch_interval, step_time, schedule::Clock::Cpython);
     let ran = gil::threads_with_gil(&programs, switch_interval).context("could not start 3 interpreter threads")?;
     let measured = ran.interpreter.gil().spans();
     let run = Run::of(ran);
@@ -115,8 +116,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.figure("threads", &run.threads);
     lesson.figure("overlapping_steps", run.overlapping_steps);
     lesson.notice(
-        "One thread holds the GIL at a time. CPU-bound threads take turns of one switch interval; \
-         the I/O thread, back from each wait, waits for the end of a turn before its one step.",
+        "One thread holds the GIL at a time. CPU-bound threads take turns of one switch interval, \
+         or two when an interval saw the GIL change hands; the I/O thread, back from each wait, waits \
+         in line for the end of a turn before its one step.",
     );
     Ok(())
 }
