@@ -152,6 +152,9 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     lesson.bars(&bars);
     lesson.figure("cpython_latency", cpython_latency);
     lesson.figure("cpython", (!ratios.is_empty()).then_some(&ratios));
+    // CPython's median at the chosen interval, for the closing sentence.
+    let at = format!("GIL {}", format::duration(switch_interval));
+    let real_p50 = ratios.iter().find(|r| r.what == at).map(|r| r.real);
     p.calibration.convoy = (!ratios.is_empty()).then_some(ratios);
     lesson.figure("gil", gil_stats);
     lesson.figure(
@@ -159,14 +162,19 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
         intervals.iter().map(|i| i.as_millis() as u64).collect::<Vec<_>>(),
     );
     let p50 = |index: usize| results.get(index).map_or(Duration::ZERO, |(_, l)| l.summary().p50);
+    let intervals_of = |seconds: f64| seconds / switch_interval.as_secs_f64();
+    let real = real_p50.map_or(String::new(), |s| {
+        format!(" (CPython: {}, {:.1})", format::seconds(s), intervals_of(s))
+    });
     lesson.notice(&format!(
-        "Back from its read, the I/O thread queues behind the CPU-bound threads and waits about a \
-         switch interval for each one ahead of it: {} alone, {} next to {neighbours} under a {} \
-         GIL, in step with --switch-interval. Without the GIL ({}), or with the computing in \
-         other processes ({}), the reply is quick again.",
+        "Back from its read, the I/O thread waits in line behind the CPU-bound threads for whole \
+         switch intervals: {} alone, {} next to {neighbours} under a {} GIL, {:.1} intervals{real}, \
+         in step with --switch-interval. Without the GIL ({}), or with the computing in other \
+         processes ({}), the reply is quick again.",
         format::duration(p50(0)),
         format::duration(p50(with_gil)),
         format::duration(switch_interval),
+        intervals_of(p50(with_gil).as_secs_f64()),
         format::duration(p50(1)),
         format::duration(p50(processes)),
     ));
