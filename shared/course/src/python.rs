@@ -295,8 +295,11 @@ impl Python {
     }
 
     /// Adds the twin's variants of `workload` to `comparison` as rows named "CPython: <variant>",
-    /// each a different algorithm from the Rust baseline (`.other_algorithm()`; threads that
-    /// take turns on a GIL also `.serialized()`), measured by the twin itself. Only when every
+    /// measured by the twin itself: after a Rust baseline each is a different algorithm
+    /// (`.other_algorithm()`); in a comparison that they start, the first is the baseline and
+    /// the others run its algorithm on more workers, so that their efficiency is given and a
+    /// speedup above their cores is flagged as disturbed. Threads that take turns on a GIL are
+    /// `.serialized()`. Only when every
     /// answer of every one of them, read by `answer_of`, equals `expected` (Rust's): otherwise
     /// one warning line names the interpreter and the answer, and no row is added. Returns the
     /// names of the rows added.
@@ -340,10 +343,13 @@ impl Python {
             ));
         }
         let mut names = Vec::with_capacity(checked.len());
+        let after_rust = !comparison.is_empty();
         for (variant, answers) in checked {
             let name = format!("CPython: {}", variant.name);
             let row = comparison.add_measured(&name, variant.workers, answers, variant.runs());
-            row.other_algorithm();
+            if after_rust {
+                row.other_algorithm();
+            }
             if variant.kind == "threads" && interpreter.has_gil() {
                 row.serialized();
             }
@@ -767,6 +773,40 @@ mod tests {
             }),
         );
         comparison
+    }
+
+    #[test]
+    fn cpython_rows_that_start_a_comparison_are_judged_against_their_own_baseline() {
+        let lesson = quiet_lesson();
+        let python = python_3_11();
+        // Two threads on a GIL, 1.5× faster than one thread while using one core: impossible
+        // unless the one-thread run was slowed by something else.
+        let twin = parse_twin(
+            r#"{"twin": "t", "python": {}, "params": {}, "answers": {}, "variants": [
+            {"workload": "count", "name": "1 thread", "workers": 1, "kind": "sequential",
+              "answers": [42], "samples": [{"wall_s": 1.5, "cpu_s": 1.5}]},
+            {"workload": "count", "name": "2 threads", "workers": 2, "kind": "threads",
+              "answers": [42], "samples": [{"wall_s": 1.0, "cpu_s": 1.0}]},
+            {"workload": "count", "name": "2 processes", "workers": 2, "kind": "processes",
+              "answers": [42], "samples": [{"wall_s": 0.75, "cpu_s": 0.0, "children_cpu_s": 1.5}]}]}"#,
+        )
+        .unwrap();
+        let mut comparison = Comparison::new("count to 42 in CPython");
+        let added = python.add_rows(&lesson, &mut comparison, &twin, "count", &42, Value::as_u64);
+        assert_eq!(added.len(), 3);
+        let report = comparison.finish().unwrap();
+        let threads = report.row("CPython: 2 threads").unwrap();
+        assert_eq!(threads.efficiency.map(|e| (e * 100.0).round()), Some(75.0));
+        assert!(
+            threads
+                .disturbed
+                .as_deref()
+                .is_some_and(|why| why.contains("its cores allow")),
+            "{threads:?}"
+        );
+        let processes = report.row("CPython: 2 processes").unwrap();
+        assert_eq!(processes.efficiency.map(|e| (e * 100.0).round()), Some(100.0));
+        assert_eq!(processes.disturbed, None, "{processes:?}");
     }
 
     #[test]

@@ -243,6 +243,11 @@ impl<A: PartialEq + Display> Comparison<A> {
         self.rows.last_mut().expect("a row was just pushed")
     }
 
+    /// True until the first variant (the baseline) is added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// The report, or the first disagreement between variants.
     pub fn finish(self) -> Result<ComparisonReport, Mismatch> {
         if let Some(mismatch) = self.mismatch {
