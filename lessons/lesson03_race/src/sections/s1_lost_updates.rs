@@ -70,11 +70,14 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     ]);
     if tries.len() > 1 {
         // One line for every try that lost nothing, each twice as long as the one before.
+        let earlier = match tries.len() - 1 {
+            1 => "Try 1".to_string(),
+            n => format!("Tries 1 to {n}"),
+        };
         say!(
             lesson,
-            "  Tries 1 to {} lost no update ({}), so each ran twice as long; try {}, {} increments \
-             per thread:",
-            tries.len() - 1,
+            "  {earlier} lost no update ({}), so each next try ran twice as long; try {}, {} \
+             increments per thread:",
             last_why.unwrap_or_default(),
             tries.len(),
             format::count(increments)
