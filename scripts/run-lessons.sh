@@ -77,6 +77,8 @@ fi
 echo "Building ${#selected[@]} lesson(s)..."
 packages=()
 for name in "${selected[@]}"; do packages+=(-p "$name"); done
+# The slow server of the I/O lessons too, so that `cargo run -p slowserver` compiles nothing.
+packages+=(-p slowserver)
 # Cargo shows its progress: the first build fetches and compiles the dependencies (minutes).
 cargo build --bins "${packages[@]}"
 bin_dir=$(dev_bin_dir)
