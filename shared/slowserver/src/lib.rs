@@ -46,6 +46,7 @@
 
 pub mod client;
 mod config;
+pub mod overlap;
 pub mod protocol;
 mod server;
 pub mod system;

@@ -3,53 +3,10 @@
 //! the same number of workers. The work is waiting, so what counts is how many waits overlap.
 //! Built only with `--features speed`.
 
-use lesson07_io_bound_exercise::{self as yours, FetchResult, NextLogin, reference};
+use lesson07_io_bound_exercise::{self as yours, NextLogin, reference};
+use slowserver::overlap::Overlap;
 use slowserver::{Config, Server};
-use std::cell::Cell;
-use std::fmt;
 use std::time::Duration;
-
-/// One fetch's answer, compared whole; shown as a count of records and errors.
-#[derive(PartialEq)]
-struct Fetched(Vec<FetchResult>);
-
-impl fmt::Display for Fetched {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let records = self.0.iter().filter(|result| result.is_ok()).count();
-        write!(
-            f,
-            "{} and {}",
-            homework::speed::plural(records as u64, "record"),
-            homework::speed::plural((self.0.len() - records) as u64, "error")
-        )
-    }
-}
-
-/// The most requests one version had waiting on the server at once, in each timed run; the
-/// least of those is kept (a connection still closing from the run before can only add one).
-#[derive(Default)]
-struct Overlap(Cell<Option<u64>>);
-
-impl Overlap {
-    /// Runs `fetch` with the server's figures zeroed first, and notes its overlap.
-    fn watch(&self, server: &Server, fetch: impl FnOnce() -> Vec<FetchResult>) -> Fetched {
-        server.reset_stats();
-        let results = fetch();
-        let peak = server.stats().peak_open_connections;
-        self.0.set(Some(self.0.get().map_or(peak, |least| least.min(peak))));
-        Fetched(results)
-    }
-
-    /// One line for the verdict: the overlap that the times come from.
-    fn note(yours: &Overlap, reference: &Overlap) -> String {
-        let most = |overlap: &Overlap| overlap.0.get().unwrap_or_default();
-        format!(
-            "requests waiting on the server at once: yours at most {}, the reference {}",
-            most(yours),
-            most(reference)
-        )
-    }
-}
 
 fn main() {
     let mut speed = homework::speed::Speed::from_args();
