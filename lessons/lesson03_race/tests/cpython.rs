@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use testkit::Run;
 use testkit::report::figures;
-use testkit::{Interrupt, Run};
 
 fn lesson() -> Run {
     Run::new(env!("CARGO_BIN_EXE_lesson03_race")).args(["--quick", "--increments", "40000", "--runs", "2"])
@@ -293,27 +293,6 @@ fn a_broken_interpreter_is_one_warning_and_nothing_is_left_running() {
 
 #[test]
 fn an_interrupt_ends_a_python_that_hangs_and_everything_it_started() {
-    let fakes = Fakes::new();
-    let fake = fakes.python("hangs-long", None, "sleep 2345.678 & sleep 2345.678");
-    let outcome = lesson()
-        .args(["--python", fake.to_str().unwrap()])
-        // Section 1's Rust race takes well under a second; then the lesson waits for Python.
-        .interrupt_after(Duration::from_secs(3), Interrupt::Process)
-        .timeout(Duration::from_secs(30))
-        .go();
-    assert!(!outcome.timed_out, "{}", outcome.describe());
-    assert_eq!(
-        outcome.signal(),
-        Some(2),
-        "it died of the interrupt\n{}",
-        outcome.describe()
-    );
-    outcome.assert_clean();
-    assert!(
-        outcome.stderr.contains("every child process was stopped"),
-        "{}",
-        outcome.describe()
-    );
-    assert_eq!(processes_mentioning("2345.678"), Vec::<String>::new());
-    assert_eq!(processes_mentioning(fake.to_str().unwrap()), Vec::<String>::new());
+    // Section 1's Rust race takes well under a second; then the lesson waits for Python.
+    testkit::python::an_interrupt_ends_a_hanging_python(lesson, Duration::from_secs(3));
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::time::Duration;
 use testkit::python::{Fakes, processes_mentioning, python3_here, warnings_about};
 use testkit::report::{figures, section};
-use testkit::{Interrupt, Run, ports_named_in};
+use testkit::{Run, ports_named_in};
 
 fn lesson() -> Run {
     Run::new(env!("CARGO_BIN_EXE_lesson07_io_bound")).args(["--quick"])
@@ -127,18 +127,8 @@ fn a_broken_interpreter_is_one_line_whatever_breaks() {
 
 #[test]
 fn ctrl_c_while_cpython_waits_leaves_no_process_and_no_port() {
-    let fakes = Fakes::new();
-    let fake = fakes.python("hangs-long", None, "sleep 4567.891 & sleep 4567.891");
-    let outcome = lesson()
-        .args(["--python", fake.to_str().unwrap()])
-        // Section 1's Rust fetches take well under a second at --quick; then CPython hangs.
-        .interrupt_after(Duration::from_secs(3), Interrupt::Process)
-        .timeout(Duration::from_secs(60))
-        .go();
-    assert!(!outcome.timed_out, "{}", outcome.describe());
-    assert_eq!(outcome.signal(), Some(2), "{}", outcome.describe());
-    outcome.assert_clean();
-    assert_eq!(processes_mentioning("4567.891"), Vec::<String>::new());
+    // Section 1's Rust fetches take well under a second at --quick; then CPython hangs.
+    let outcome = testkit::python::an_interrupt_ends_a_hanging_python(lesson, Duration::from_secs(3));
     let ports = ports_named_in(&outcome.stdout);
     assert!(!ports.is_empty(), "{}", outcome.describe());
     for port in ports {

@@ -8,9 +8,10 @@
 //! let lesson = || testkit::Run::new(env!("CARGO_BIN_EXE_lesson06_pool_map")).args(["--quick"]);
 //! testkit::python::no_python_runs_no_interpreter(lesson, "CPython: ");
 //! testkit::python::garbage_is_one_warning(lesson, 5);
+//! testkit::python::an_interrupt_ends_a_hanging_python(lesson, std::time::Duration::from_secs(3));
 //! ```
 
-use crate::Run;
+use crate::{Interrupt, Outcome, Run};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -170,4 +171,37 @@ pub fn garbage_is_one_warning(lesson: impl Fn() -> Run, sections: usize) -> Valu
     assert_eq!(report["params"]["python"]["implementation"], "CPython");
     assert_eq!(processes_mentioning(fake_path), Vec::<String>::new());
     report
+}
+
+/// Ctrl-C (SIGINT to the lesson alone) `after` the start, while the lesson waits for an
+/// interpreter that hangs with a child of its own: the lesson dies of the interrupt, says that
+/// every child process was stopped, and leaves nothing running, neither the fake nor its child.
+/// Choose `after` past the Rust part of section 1 at `--quick`, well before its end with the
+/// twin. The outcome, for what a lesson checks besides (its ports closed).
+#[track_caller]
+pub fn an_interrupt_ends_a_hanging_python(lesson: impl Fn() -> Run, after: Duration) -> Outcome {
+    let fakes = Fakes::new();
+    let fake = fakes.python("hangs-long", None, "sleep 2345.678 & sleep 2345.678");
+    let fake_path = fake.to_str().expect("a path in UTF-8");
+    let outcome = lesson()
+        .args(["--python", fake_path])
+        .interrupt_after(after, Interrupt::Process)
+        .timeout(Duration::from_secs(60))
+        .go();
+    assert!(!outcome.timed_out, "{}", outcome.describe());
+    assert_eq!(
+        outcome.signal(),
+        Some(2),
+        "it died of the interrupt\n{}",
+        outcome.describe()
+    );
+    outcome.assert_clean();
+    assert!(
+        outcome.stderr.contains("every child process was stopped"),
+        "{}",
+        outcome.describe()
+    );
+    assert_eq!(processes_mentioning("2345.678"), Vec::<String>::new());
+    assert_eq!(processes_mentioning(fake_path), Vec::<String>::new());
+    outcome
 }
