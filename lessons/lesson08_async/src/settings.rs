@@ -161,7 +161,7 @@ impl Params {
             self.limits_said.push(format!("{} more threads", format::count(free)));
             if free < fits {
                 fits = free;
-                why = Some(format!("{} ({})", room.limited_by, format::count(room.limit)));
+                why = Some(format!("{} of {}", room.limited_by, format::count(room.limit)));
             }
             lesson.figure("task_room", &room);
         }
