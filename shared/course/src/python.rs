@@ -604,7 +604,7 @@ fn run_tracked(command: &mut Command, timeout: Duration) -> Result<String, Strin
         (1, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
     ] {
         let sender = sender.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::Builder::new().spawn(move || {
             let mut kept = Vec::new();
             if let Some(mut pipe) = pipe {
                 let mut buffer = [0u8; 8192];
@@ -622,6 +622,20 @@ fn run_tracked(command: &mut Command, timeout: Duration) -> Result<String, Strin
             }
             let _ = sender.send((which, String::from_utf8_lossy(&kept).into_owned()));
         });
+        if let Err(error) = reader {
+            // No thread to read its output: it is stopped (a reader already started sees its
+            // pipe close and ends).
+            children::kill_group(pid);
+            let _ = child.wait();
+            children::forget(pid);
+            let limit = error
+                .raw_os_error()
+                .and_then(crate::limits::explain_errno)
+                .map_or(String::new(), |limit| format!(": {limit}"));
+            return Err(format!(
+                "could not be watched: no thread to read its output ({error}){limit}"
+            ));
+        }
     }
     drop(sender);
     let started = Instant::now();
