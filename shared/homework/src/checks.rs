@@ -157,20 +157,37 @@ pub fn run_limited(command: &mut Command, limit: Duration) -> (bool, String, boo
             );
         }
     };
-    let readers: Vec<_> = [
+    let readers: Result<Vec<_>, _> = [
         child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
         child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
     .map(|mut pipe| {
-        std::thread::spawn(move || {
+        std::thread::Builder::new().spawn(move || {
             let mut bytes = Vec::new();
             let _ = pipe.read_to_end(&mut bytes);
             bytes
         })
     })
     .collect();
+    let readers = match readers {
+        Ok(readers) => readers,
+        Err(error) => {
+            // No thread to read its output: it is stopped, and the readers already started end
+            // when its pipes close.
+            let _ = child.kill();
+            let _ = child.wait();
+            return (
+                false,
+                format!(
+                    "cannot watch {:?}: no thread to read its output ({error})",
+                    command.get_program()
+                ),
+                false,
+            );
+        }
+    };
     let deadline = Instant::now() + limit;
     let mut timed_out = false;
     let status = loop {
