@@ -32,10 +32,15 @@ pub fn count_racy_at_start_line(n_threads: usize, increments: u64, cores: usize)
     thread::scope(|scope| {
         for me in 0..n_threads {
             let (line, counter) = (&line, &counter);
-            thread::Builder::new().spawn_scoped(scope, move || {
+            let started = thread::Builder::new().spawn_scoped(scope, move || {
                 line.wait(me);
                 add_racily(counter, increments);
-            })?;
+            });
+            if let Err(refused) = started {
+                // The threads already at the line would wait for this one forever.
+                line.abandon();
+                return Err(refused);
+            }
         }
         Ok::<(), io::Error>(())
     })?;
@@ -57,6 +62,20 @@ pub fn why_no_update_was_lost(together: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workers_at_an_abandoned_line_go() {
+        let beats: Vec<AtomicU64> = (0..2).map(|_| AtomicU64::new(0)).collect();
+        let state = AtomicU8::new(0);
+        let line = StartLine::new(&beats, &state, 2);
+        thread::scope(|scope| {
+            // Worker 1 never comes: without `abandon` worker 0 would wait forever.
+            let waiting = scope.spawn(|| line.wait(0));
+            line.abandon();
+            waiting.join().unwrap();
+        });
+        assert!(!line.together());
+    }
 
     #[test]
     fn the_racy_count_never_gains_and_is_exact_alone() {

@@ -107,6 +107,12 @@ impl<'a> StartLine<'a> {
         self.state.load(Ordering::SeqCst) == TOGETHER
     }
 
+    /// Lets the workers waiting at the line go at once: for when one of them will never come
+    /// (the machine refused to start it), so that those already waiting do not wait forever.
+    pub fn abandon(&self) {
+        self.go(ARRIVED);
+    }
+
     fn go(&self, how: u8) {
         // The first worker to decide wins; the others see its decision.
         let _ = self
