@@ -156,7 +156,7 @@ pub fn pitfall_run(
     handling: Handling,
 ) -> anyhow::Result<VariantReport> {
     let start = resources_now();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = slowserver::current_thread_runtime()?;
     let client = AsyncClient::new(&Trust::WebPki).map_err(anyhow::Error::msg)?;
     let blocking_call = Arc::new(BlockingCall::default());
     let (outcomes, heavy_answer, lateness, due_times) = runtime.block_on(async {

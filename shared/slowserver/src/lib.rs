@@ -54,4 +54,4 @@ pub mod system;
 pub use client::{AsyncClient, FetchResult, Trust, UrlTemplate, fetch_user, fetch_user_async};
 pub use config::{Config, Fate, Plan};
 pub use protocol::{FetchError, UserRecord};
-pub use server::{Server, ServerProcess, Stats, serve_in_foreground};
+pub use server::{Server, ServerProcess, Stats, current_thread_runtime, serve_in_foreground};

@@ -301,7 +301,14 @@ async fn answer_user(state: &Arc<State>, login: String) -> Reply {
     }
 }
 
-fn current_thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// A tokio runtime on the calling thread, with its I/O, timers and signals. A runtime opens
+/// a few files (its epoll, a waker; in the first runtime of a process, tokio's signal sockets
+/// and a copy of one), and tokio panics when the open-file limit leaves no room for the signal
+/// sockets: room for six files is checked first, so that a stingy limit is an error (EMFILE)
+/// and never a panic.
+pub fn current_thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let room: std::io::Result<Vec<_>> = (0..3).map(|_| std::os::unix::net::UnixStream::pair()).collect();
+    drop(room?);
     tokio::runtime::Builder::new_current_thread().enable_all().build()
 }
 
@@ -515,7 +522,12 @@ fn serve_in_this_process(config: Config, ready_write: OwnedFd) -> i32 {
     let (runtime, listener, mut terminate) = match started {
         Ok(started) => started,
         Err(error) => {
-            let _ = writeln!(ready, "error {error}");
+            // A refusal names the limit behind it, as this process sees it.
+            let limit = error
+                .raw_os_error()
+                .and_then(course::limits::explain_errno)
+                .map_or(String::new(), |limit| format!("; {limit}"));
+            let _ = writeln!(ready, "error {error}{limit}");
             return 1;
         }
     };
