@@ -3,7 +3,7 @@
 //! carry, an unreadable certificate file: one line and exit status 2.
 
 use crate::Args;
-use crate::servers::{Servers, logins};
+use crate::servers::{Servers, logins, pool_sizes};
 use course::Lesson;
 use course::python::Python;
 use course::timing::ComparisonReport;
@@ -14,6 +14,8 @@ use std::time::Duration;
 pub struct Params {
     pub requests: usize,
     pub workers: usize,
+    /// The largest pool that fits in this machine's limits (threads, open files).
+    pub largest_pool: usize,
     pub delay: Duration,
     pub jitter: Duration,
     pub server_limit: usize,
@@ -96,9 +98,23 @@ impl Params {
             (None, Some(_), None) => logins(4),
             (None, _, requests) => logins(requests.unwrap_or(lesson.pick(16, 64))),
         };
+        // Each worker of a pool keeps a thread and a connection open: a file here, and one in
+        // the server's process, which runs under the same limits.
+        let largest = pool_sizes(args.workers, logins.len()).into_iter().max().unwrap_or(1);
+        let per_worker = course::limits::PerWorker {
+            tasks: 1,
+            threads: 1,
+            files: 2,
+        };
+        let largest_pool = lesson.at_most(
+            largest,
+            "workers in the largest pool",
+            course::limits::room_for_workers(per_worker),
+        )?;
         let params = Params {
             requests: logins.len(),
-            workers: args.workers,
+            workers: args.workers.min(largest_pool),
+            largest_pool,
             delay,
             jitter,
             server_limit: args.server_limit,

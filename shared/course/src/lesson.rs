@@ -446,7 +446,7 @@ impl Lesson {
     pub fn at_most(&self, wanted: usize, what: &str, room: Option<(u64, String)>) -> anyhow::Result<usize> {
         let (fits, limit) = crate::limits::fit(wanted, what, room)?;
         if let Some(limit) = limit {
-            self.warn(&format!("{fits} {what} instead of {wanted}: {limit}"));
+            self.warn(&format!("{what}: {fits} instead of {wanted}, as {limit}"));
         }
         Ok(fits)
     }

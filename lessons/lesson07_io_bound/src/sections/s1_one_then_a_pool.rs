@@ -57,7 +57,8 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     );
     // Against an outside server, two ways only: an API with a rate limit counts every request.
     let sizes = if server.is_some() {
-        pool_sizes(p.workers, requests)
+        let sizes = pool_sizes(p.workers, requests).into_iter();
+        sizes.filter(|&size| size <= p.largest_pool).collect()
     } else {
         vec![p.workers]
     };
