@@ -5,7 +5,8 @@
 //!
 //! - a per-user process limit of a few dozen tasks (`ulimit -u`), counted against the user's own;
 //! - an address space of 1 GiB (`ulimit -v`), as shared university servers set;
-//! - 32 open files (`ulimit -n`).
+//! - 32 open files (`ulimit -n`);
+//! - then, where most lessons must stop instead: room for 3 more tasks, or 12 open files.
 //!
 //! Under each, a lesson either finishes (exit 0, adapting as it says on screen) or stops with a
 //! short message and exit 1. Never a panic, a backtrace, an abort or a signal; nothing left
@@ -27,6 +28,8 @@ const TASKS: u64 = 40;
 const ADDRESS_SPACE: u64 = 1 << 30;
 /// Open files.
 const OPEN_FILES: u64 = 32;
+/// Open files where the lessons that talk over sockets cannot even start their server.
+const HARDLY_ANY_FILES: u64 = 12;
 
 /// How the lessons are run: as `nobody` (from root), or as the current user.
 enum Runner {
@@ -85,6 +88,10 @@ fn every_lesson_survives_a_stingy_machine() {
             ("a per-user process limit", format!("--nproc={}", tasks_of(uid) + TASKS)),
             ("a 1 GiB address space", format!("--as={ADDRESS_SPACE}")),
             ("few open files", format!("--nofile={OPEN_FILES}")),
+            // Where most lessons must stop: a refusal at every step (a reader thread, a pool's
+            // worker, tokio's own sockets) must still be one line, never a panic or a hang.
+            ("almost no room for tasks", format!("--nproc={}", tasks_of(uid) + 3)),
+            ("hardly any open files", format!("--nofile={HARDLY_ANY_FILES}")),
         ];
         let mut problems = Vec::new();
         for (what, limit) in &limits {
