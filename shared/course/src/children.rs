@@ -117,6 +117,11 @@ fn kill_groups() {
 pub fn spawn_group(command: &mut std::process::Command) -> anyhow::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
     command.process_group(0);
+    // A member of the group whose parent dies (a pool's worker left by a pool that failed)
+    // comes to this process instead of to init, which in some containers never reaps it:
+    // `reap_group` reaps it here.
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_child_subreaper(true);
     // No interrupt between starting the program and recording its group.
     let deferred = DeferInterrupts::new()?;
     let child = spawn(command)?;
@@ -143,6 +148,26 @@ pub fn kill_group(leader: Pid) {
             .is_ok()
         {
             let _ = signal::killpg(leader, Signal::SIGKILL);
+        }
+    }
+}
+
+/// After [`kill_group`] and the leader reaped: waits up to two seconds for the rest of the
+/// group to be gone, reaping every member that came to this process when its parent died (see
+/// [`spawn_group`]), so that none is left a zombie.
+pub fn reap_group(leader: Pid) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let group = Pid::from_raw(-leader.as_raw());
+    loop {
+        match waitpid(group, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => {
+                let gone = signal::killpg(leader, None) == Err(nix::errno::Errno::ESRCH);
+                if gone || std::time::Instant::now() >= deadline {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Ok(_) => {} // one reaped: look again at once
         }
     }
 }
@@ -435,5 +460,29 @@ mod tests {
         });
         assert!(gone, "the shell's own child was killed with it");
         assert!(!GROUPS.iter().any(|slot| slot.load(Ordering::SeqCst) == leader.as_raw()));
+    }
+
+    #[test]
+    fn a_member_its_leader_left_behind_is_reaped_here_not_left_a_zombie() {
+        // A shell that starts a long sleep and exits without waiting for it: the sleep's
+        // parent is gone, so it comes to this process (a subreaper since spawn_group).
+        let mut child = spawn_group(
+            std::process::Command::new("sh")
+                .args(["-c", "sleep 31 & echo $!"])
+                .stdout(std::process::Stdio::piped()),
+        )
+        .unwrap();
+        let leader = Pid::from_raw(child.id() as i32);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let sleeper: i32 = line.trim().parse().unwrap();
+        assert!(matches!(wait(leader).unwrap(), WaitStatus::Exited(_, 0)));
+        let _ = child.try_wait(); // already reaped above
+        kill_group(leader);
+        reap_group(leader);
+        assert!(
+            !std::path::Path::new(&format!("/proc/{sleeper}")).exists(),
+            "the sleep was killed and reaped: no zombie left"
+        );
     }
 }

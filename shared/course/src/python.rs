@@ -628,6 +628,7 @@ fn run_tracked(command: &mut Command, timeout: Duration) -> Result<String, Strin
             children::kill_group(pid);
             let _ = child.wait();
             children::forget(pid);
+            children::reap_group(pid);
             let limit = error
                 .raw_os_error()
                 .and_then(crate::limits::explain_errno)
@@ -654,6 +655,7 @@ fn run_tracked(command: &mut Command, timeout: Duration) -> Result<String, Strin
         let _ = child.wait();
     }
     children::forget(pid);
+    children::reap_group(pid);
     let (mut stdout, mut stderr) = (String::new(), String::new());
     let deadline = Instant::now() + Duration::from_secs(2);
     for _ in 0..2 {
