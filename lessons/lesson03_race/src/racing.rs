@@ -4,7 +4,6 @@
 
 use crate::race::add_racily;
 use crate::start_line::StartLine;
-use std::io;
 use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::thread;
 
@@ -24,7 +23,7 @@ pub struct Race {
 /// `race::count_racy`, with the threads held at a start line until all of them run at once
 /// on a machine with `cores` cores.
 // This version is problematic: it loses updates (see `race::add_racily`).
-pub fn count_racy_at_start_line(n_threads: usize, increments: u64, cores: usize) -> io::Result<Race> {
+pub fn count_racy_at_start_line(n_threads: usize, increments: u64, cores: usize) -> anyhow::Result<Race> {
     let counter = AtomicU64::new(0);
     let beats: Vec<AtomicU64> = (0..n_threads).map(|_| AtomicU64::new(0)).collect();
     let state = AtomicU8::new(0);
@@ -39,10 +38,11 @@ pub fn count_racy_at_start_line(n_threads: usize, increments: u64, cores: usize)
             if let Err(refused) = started {
                 // The threads already at the line would wait for this one forever.
                 line.abandon();
-                return Err(refused);
+                let which = format!("could not start racing thread {} of {n_threads}", me + 1);
+                return Err(anyhow::Error::new(refused).context(which));
             }
         }
-        Ok::<(), io::Error>(())
+        anyhow::Ok(())
     })?;
     Ok(Race {
         total: counter.into_inner(),

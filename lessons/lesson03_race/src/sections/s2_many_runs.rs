@@ -18,7 +18,7 @@ pub fn run(lesson: &Lesson, p: &mut Params) -> anyhow::Result<()> {
     );
     let races = (0..runs)
         .map(|_| count_racy_at_start_line(n_threads, increments, p.cores))
-        .collect::<std::io::Result<Vec<Race>>>()?;
+        .collect::<anyhow::Result<Vec<Race>>>()?;
     let totals: Vec<u64> = races.iter().map(|race| race.total).collect();
     let together = races.iter().filter(|race| race.together).count();
     let values: Vec<f64> = totals.iter().map(|&total| total as f64).collect();
