@@ -4,11 +4,9 @@
 //! ends with status 0, and nothing it started is left running.
 
 use serde_json::Value;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use testkit::Run;
+use testkit::python::{Fakes, one_line, processes_mentioning, python3_here, warnings_about};
 use testkit::report::figures;
 
 fn lesson() -> Run {
@@ -17,83 +15,6 @@ fn lesson() -> Run {
 
 fn number(value: &Value) -> u64 {
     value.as_u64().unwrap_or_else(|| panic!("not a whole number: {value}"))
-}
-
-/// A folder of fake interpreters, removed when dropped.
-struct Fakes(PathBuf);
-
-impl Fakes {
-    fn new() -> Fakes {
-        static MADE: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "lesson03-fake-python-{}-{}",
-            std::process::id(),
-            MADE.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Fakes(dir)
-    }
-
-    /// A shell script called `name` that answers the version question as CPython 3.12 would
-    /// (unless `probe` says otherwise), then runs `twin` instead of the twin.
-    fn python(&self, name: &str, probe: Option<&str>, twin: &str) -> PathBuf {
-        let version = r#"{"implementation": "CPython", "version": "3.12.0", "executable": "fake", "gil_enabled": null, "free_threaded_build": false, "switch_interval_s": 0.005}"#;
-        let probe = probe.map_or(format!("echo '{version}'"), str::to_string);
-        let path = self.0.join(name);
-        let script = format!("#!/bin/sh\nif [ \"$1\" = \"-c\" ]; then\n{probe}\nexit 0\nfi\n{twin}\n");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
-    }
-}
-
-impl Drop for Fakes {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Processes whose command line contains `text` (Linux's /proc), after a grace period of two
-/// seconds for those being killed.
-fn processes_mentioning(text: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-                if cmdline.contains(text) {
-                    found.push(format!("{} {cmdline}", entry.file_name().to_string_lossy()));
-                }
-            }
-        }
-        if found.is_empty() || Instant::now() >= deadline {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Text with every run of white space made one space: lines wrapped for the screen, unwrapped.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Whether python3 is on this machine's PATH.
-fn python3_here() -> bool {
-    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("python3").is_file()))
-}
-
-/// The warnings of a `--json` report that mention `text`.
-fn warnings_about(report: &Value, text: &str) -> Vec<String> {
-    report["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .filter(|w| w.contains(text))
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -147,37 +68,13 @@ fn cpython_counts_hang_together() {
 
 #[test]
 fn no_python_runs_no_interpreter() {
-    let fakes = Fakes::new();
-    let marker = fakes.0.join("was-run");
-    fakes.python("python3", Some(&format!("touch {}", marker.display())), "exit 0");
-    let path = format!("{}:{}", fakes.0.display(), std::env::var("PATH").unwrap_or_default());
-    let outcome = lesson().args(["--no-python"]).env("PATH", &path).go();
-    outcome.assert_code(0);
-    outcome.assert_clean();
-    assert!(
-        outcome.stdout.contains("python   not run (--no-python)"),
-        "{}",
-        outcome.describe()
-    );
-    assert!(!outcome.stdout.contains("python/race.py"));
-    assert!(!marker.exists(), "--no-python ran the interpreter");
-    // Without the flag, the same PATH runs it: the check above could have failed.
-    let outcome = lesson().env("PATH", &path).go();
-    outcome.assert_code(0);
-    assert!(
-        marker.exists(),
-        "python3 on the PATH was not asked\n{}",
-        outcome.describe()
-    );
-    // --no-python with --python contradicts itself.
-    let outcome = lesson().args(["--no-python", "--python", "/usr/bin/python3"]).go();
-    outcome.assert_code(2);
+    testkit::python::no_python_runs_no_interpreter(lesson, "python/race.py");
 }
 
 #[test]
 fn a_missing_interpreter_is_one_line_and_the_lesson_goes_on() {
     let fakes = Fakes::new();
-    let missing = fakes.0.join("no-such-python");
+    let missing = fakes.dir().join("no-such-python");
     let outcome = lesson().args(["--python", missing.to_str().unwrap()]).go();
     outcome.assert_code(0);
     outcome.assert_clean();
@@ -194,7 +91,7 @@ fn a_missing_interpreter_is_one_line_and_the_lesson_goes_on() {
     assert!(one_line(&outcome.stdout).contains(&line), "{}", outcome.describe());
     assert!(outcome.stdout.contains("6. False sharing"), "the lesson went on");
     // And python3 missing from the PATH altogether.
-    let outcome = lesson().env("PATH", fakes.0.to_str().unwrap()).go();
+    let outcome = lesson().env("PATH", fakes.dir().to_str().unwrap()).go();
     outcome.assert_code(0);
     assert!(
         one_line(&outcome.stdout).contains("CPython not found: the Python rows are skipped; --python PATH to name one"),
