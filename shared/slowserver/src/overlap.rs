@@ -3,6 +3,7 @@
 //! many of its requests waited on the server at once.
 
 use crate::{FetchResult, Server};
+use course::timing::format::plural;
 use std::cell::Cell;
 use std::fmt;
 
@@ -13,12 +14,12 @@ pub struct Fetched(pub Vec<FetchResult>);
 impl fmt::Display for Fetched {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let records = self.0.iter().filter(|result| result.is_ok()).count();
-        let plural = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
+        let errors = self.0.len() - records;
         write!(
             f,
             "{} and {}",
-            plural(records, "record"),
-            plural(self.0.len() - records, "error")
+            plural(records as u64, "record"),
+            plural(errors as u64, "error")
         )
     }
 }
